@@ -1,0 +1,38 @@
+# The two commands: `make demo` and `make test`. Both work from a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test install lint typecheck test-sqlite test-postgres clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/ketamine-clinic demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+# The django-stubs plugin loads the production settings, which need a key to import.
+typecheck: $(STAMP)
+	KC_SECRET_KEY=typecheck-only $(BIN)/mypy
+
+# Every test on SQLite, then every database test again on PostgreSQL.
+test-sqlite: $(STAMP)
+	env -u DATABASE_URL $(BIN)/python -m pytest
+
+test-postgres: $(STAMP)
+	$(BIN)/python -m tests.support.postgres_pass
+
+test: lint typecheck test-sqlite test-postgres
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

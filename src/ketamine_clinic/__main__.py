@@ -1,0 +1,5 @@
+import sys
+
+from ketamine_clinic.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Who may use what: one declarative access policy for every view and API operation."""

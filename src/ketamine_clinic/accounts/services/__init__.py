@@ -1,0 +1,1 @@
+"""Writes to staff accounts, one module per concept."""

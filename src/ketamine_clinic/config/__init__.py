@@ -1,0 +1,1 @@
+"""Project configuration: settings, URL map and the ASGI application."""

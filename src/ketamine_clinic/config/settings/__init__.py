@@ -1,0 +1,1 @@
+"""One module per concern; `config/django/*.py` composes them."""

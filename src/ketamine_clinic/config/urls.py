@@ -1,0 +1,14 @@
+"""The URL map. Every view behind it declares an access policy (see access/policy.py)."""
+
+from __future__ import annotations
+
+from django.urls import include, path
+
+from ketamine_clinic.web import views as web_views
+
+urlpatterns = [
+    path("", web_views.home, name="home"),
+    path("accounts/", include("ketamine_clinic.accounts.urls")),
+    path("audit/", include("ketamine_clinic.audit.urls")),
+    path("patients/", include("ketamine_clinic.patients.urls")),
+]

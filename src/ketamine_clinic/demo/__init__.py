@@ -1,0 +1,1 @@
+"""The demo clinic: synthetic staff and patients for `make demo`."""

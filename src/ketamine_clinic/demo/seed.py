@@ -1,0 +1,64 @@
+"""Seed a demo clinic. Idempotent: running it again changes nothing already there.
+
+Every person here is synthetic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from ketamine_clinic.accounts.enums import Role
+from ketamine_clinic.accounts.models import User
+from ketamine_clinic.accounts.services.users import user_create
+
+# Demo-only passwords, printed on start; `validate=False` because they are memorable.
+DEMO_PASSWORD = "demo-clinic-2026"  # noqa: S105 - printed demo login, synthetic clinic only
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    password: str
+    roles: tuple[Role, ...]
+    note: str = ""
+
+
+DEMO_STAFF: list[tuple[str, str, str, str, tuple[Role, ...]]] = [
+    # username, first, last, credentials, roles
+    ("frontdesk", "Dana", "Reyes", "", (Role.FRONT_DESK,)),
+    ("nurse", "Sam", "Okafor", "RN", (Role.NURSE,)),
+    ("prescriber", "Priya", "Natarajan", "MD", (Role.PRESCRIBER,)),
+    ("custodian", "Lee", "Whitford", "PharmD", (Role.CUSTODIAN,)),
+    ("lead", "Morgan", "Adeyemi", "RN", (Role.CLINIC_LEAD,)),
+    ("admin", "Chris", "Lindqvist", "", (Role.ADMINISTRATOR,)),
+]
+
+
+@transaction.atomic
+def seed_demo_clinic() -> list[DemoLogin]:
+    logins = []
+    for username, first, last, credentials, roles in DEMO_STAFF:
+        if not User.objects.filter(username=username).exists():
+            user_create(
+                username=username,
+                password=DEMO_PASSWORD,
+                roles=roles,
+                by=None,
+                first_name=first,
+                last_name=last,
+                credentials=credentials,
+                validate=False,
+            )
+        logins.append(DemoLogin(username=username, password=DEMO_PASSWORD, roles=roles))
+    return logins
+
+
+def print_logins(logins: list[DemoLogin]) -> None:
+    print("Demo logins (synthetic clinic; never use these passwords for real):")
+    for login in logins:
+        roles = ", ".join(role.label for role in login.roles)
+        print(
+            f"  {login.username:<12} {login.password:<18} {roles}{'  ' + login.note if login.note else ''}"
+        )

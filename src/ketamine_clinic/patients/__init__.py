@@ -1,0 +1,1 @@
+"""Patients: the registry (intake, screening and consent arrive with later work)."""

@@ -1,0 +1,98 @@
+"""What each role sees first on its home page.
+
+A card either links to a working page or, while that part of the clinic is not built
+yet, says plainly what will be there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ketamine_clinic.accounts.enums import Role
+
+
+@dataclass(frozen=True)
+class HomeCard:
+    role: Role
+    title: str
+    text: str
+    url_name: str | None = None  # None: not available yet; `text` says what will be here
+
+
+HOME_CARDS: list[HomeCard] = [
+    HomeCard(
+        Role.FRONT_DESK, "Find a patient", "Search by name, date of birth or MRN.", "patients:list"
+    ),
+    HomeCard(
+        Role.FRONT_DESK,
+        "Today's arrivals",
+        "Check-ins, fasting and escort confirmations for today's visits will be listed here "
+        "once scheduling is set up.",
+    ),
+    HomeCard(
+        Role.NURSE,
+        "My rooms",
+        "The rooms you are watching, with live vitals, pump state and alarms, will appear here "
+        "once infusion visits are set up.",
+    ),
+    HomeCard(
+        Role.NURSE, "Find a patient", "Open a chart by name, date of birth or MRN.", "patients:list"
+    ),
+    HomeCard(
+        Role.PRESCRIBER,
+        "Awaiting your review",
+        "Screening decisions, orders to sign and soft-limit overrides will queue here once "
+        "intake and orders are set up.",
+    ),
+    HomeCard(
+        Role.PRESCRIBER,
+        "Find a patient",
+        "Open a chart by name, date of birth or MRN.",
+        "patients:list",
+    ),
+    HomeCard(
+        Role.CUSTODIAN,
+        "Controlled substances",
+        "Stock on hand, receipts, waste awaiting a witness and counts due will appear here once "
+        "the controlled-substance register is set up.",
+    ),
+    HomeCard(
+        Role.CLINIC_LEAD,
+        "Audit trail",
+        "Who read or changed what, and when; filter by person, patient and date.",
+        "audit:entries",
+    ),
+    HomeCard(
+        Role.CLINIC_LEAD,
+        "Outcomes",
+        "Response and remission across courses, with their definitions and denominators, will "
+        "appear here once outcomes are measured.",
+    ),
+    HomeCard(
+        Role.ADMINISTRATOR,
+        "Staff accounts",
+        "Create accounts, set roles, reset passwords and second factors, deactivate.",
+        "accounts:staff_list",
+    ),
+    HomeCard(
+        Role.ADMINISTRATOR,
+        "Devices",
+        "Monitors and pumps, their connection state and message counts will appear here once "
+        "the device gateway is set up.",
+    ),
+]
+
+
+def home_cards_for(roles: frozenset[Role]) -> list[HomeCard]:
+    """Cards for the user's roles, in role order, without repeating a linked page."""
+    cards: list[HomeCard] = []
+    seen_urls: set[str] = set()
+    for card in HOME_CARDS:
+        if card.role not in roles:
+            continue
+        if card.url_name is not None:
+            if card.url_name in seen_urls:
+                continue
+            seen_urls.add(card.url_name)
+        cards.append(card)
+    return cards

@@ -1,0 +1,2 @@
+// Small behaviours shared by every staff page. No inline script: the CSP forbids it.
+"use strict";
