@@ -69,7 +69,24 @@ def personas(db: None) -> dict[str, User]:
 
 
 def client_for(user: User) -> Client:
-    """A client signed in as `user`, second factor satisfied where required."""
+    """A client signed in as `user`, second factor satisfied where required.
+
+    For a role that needs a second factor the user gets a confirmed authenticator (if
+    they have none) and the session is marked verified with it, as django_otp.login
+    does after a real code; without that the session middleware would sign them out.
+    """
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from ketamine_clinic.accounts.selectors import confirmed_device, second_factor_required
+
     client = Client()
     client.force_login(user)
+    if second_factor_required(user):
+        device = confirmed_device(user=user) or TOTPDevice.objects.create(
+            user=user, name="Test authenticator", confirmed=True
+        )
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
     return client

@@ -7,7 +7,6 @@ Without REQUIRE_<NAME>=1 a test needing a missing service is skipped; with it (a
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 
 import pytest
@@ -53,5 +52,20 @@ def redis_available() -> bool:
     return tcp_open("127.0.0.1", 6379)
 
 
-def chromium_available() -> bool:
-    return os.path.exists(CHROMIUM_PATH) or shutil.which("chromium") is not None
+def chromium_available(path: str = CHROMIUM_PATH) -> bool:
+    """Whether the Chromium the browser tests launch (exactly that binary) is there."""
+    return os.path.isfile(path) and os.access(path, os.X_OK)
+
+
+def sqlite_pass_only(reason: str) -> pytest.MarkDecorator:
+    """A mark that skips, in the PostgreSQL pass, a test the SQLite pass already covers.
+
+    A mark rather than a call in the test, so the skip comes before any database
+    fixture is set up (and torn down). Not a missing service, so no REQUIRE_ flag
+    applies: `make test` runs both passes.
+    """
+    from django.db import connection
+
+    return pytest.mark.skipif(
+        connection.vendor == "postgresql", reason=f"runs in the SQLite pass: {reason}"
+    )

@@ -16,6 +16,60 @@ from typing import Any
 
 GENESIS_HASH = "0" * 64
 
+# Integers outside this range lose precision in some JSON readers (and SQLite's JSON
+# functions turn them into reals); the chain must hash the same after any round trip.
+DETAIL_INT_MIN = -(2**63)
+DETAIL_INT_MAX = 2**63 - 1
+
+
+def detail_problem(value: object, path: str = "detail") -> str | None:
+    """Why `value` cannot go in an entry's `detail`, or None if it can.
+
+    Only str, int, bool, None and lists/dicts (with str keys) of those: every database
+    returns them exactly as given, so the canonical encoding, and so the hash, survives a
+    round trip. Floats do not (1.0 comes back as 1, 0.1 may not come back at all), and
+    PostgreSQL's jsonb refuses NUL characters and unpaired surrogates in strings.
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        if not DETAIL_INT_MIN <= value <= DETAIL_INT_MAX:
+            return f"{path} is an integer outside the signed 64-bit range"
+        return None
+    if isinstance(value, str):
+        return text_problem(value, path)
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            problem = detail_problem(item, f"{path}[{index}]")
+            if problem is not None:
+                return problem
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return f"{path} has a key of type {type(key).__name__}; keys must be str"
+            problem = text_problem(key, f"{path} key {key!r}") or detail_problem(
+                item, f"{path}[{key!r}]"
+            )
+            if problem is not None:
+                return problem
+        return None
+    return (
+        f"{path} is of type {type(value).__name__}; only str, int, bool, None and "
+        "lists/dicts of those are allowed"
+    )
+
+
+def text_problem(value: str, path: str) -> str | None:
+    """Why a string cannot be stored identically on every database, or None."""
+    if "\x00" in value:
+        return f"{path} contains a NUL character"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return f"{path} contains an unpaired surrogate (not valid Unicode text)"
+    return None
+
 
 @dataclass(frozen=True)
 class ChainFields:
@@ -38,6 +92,11 @@ class ChainFields:
 
 
 def canonical_bytes(fields: ChainFields) -> bytes:
+    """The bytes the hash covers: sorted keys, no whitespace, ASCII only.
+
+    Sorting the keys is what lets PostgreSQL's jsonb (which reorders them) and SQLite
+    (which keeps them as written) give back a detail that encodes the same.
+    """
     at = fields.at.astimezone(UTC).isoformat(timespec="microseconds")
     payload = {
         "seq": fields.seq,
@@ -59,6 +118,7 @@ def canonical_bytes(fields: ChainFields) -> bytes:
 
 
 def entry_hash(prev_hash: str, fields: ChainFields) -> str:
+    """SHA-256 over the previous hash and this entry: the link that makes the chain."""
     digest = hashlib.sha256()
     digest.update(prev_hash.encode("ascii"))
     digest.update(b"\n")
@@ -78,6 +138,8 @@ class StoredEntry:
 
 @dataclass(frozen=True)
 class ChainBreak:
+    """The first place the stored chain stops proving itself, and why."""
+
     seq: int | None
     pk: int | None
     reason: str

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
+from ketamine_clinic.accounts.enums import Role
 from ketamine_clinic.audit.chain import ChainFields, StoredEntry
 from ketamine_clinic.audit.enums import AuditAction
 
@@ -15,6 +19,9 @@ class AuditEntry(models.Model):
     Who is copied as text as well as linked, so the entry still reads correctly if the
     account is later renamed. On PostgreSQL a trigger refuses UPDATE, DELETE and
     TRUNCATE (migration 0002); everywhere, `audit verify` detects any change.
+
+    Django's test flush truncates every table, so on PostgreSQL the suite uses
+    transaction-wrapped tests only (browser tests with a live server run on SQLite).
     """
 
     seq = models.BigIntegerField(unique=True)
@@ -51,6 +58,27 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} by {self.actor_username or 'system'}"
 
+    @property
+    def actor_role_labels(self) -> list[str]:
+        """The roles the actor held when the entry was written, as people read them."""
+        labels = dict(Role.choices)
+        return [labels.get(value, value) for value in self.actor_roles.split(",") if value]
+
+    @property
+    def detail_summary(self) -> str:
+        """The detail as `key: value` pairs for the audit page (nested values as JSON)."""
+        parts = []
+        for key in sorted(self.detail):
+            value = self.detail[key]
+            text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+            parts.append(f"{key}: {text}")
+        return "; ".join(parts)
+
+    @property
+    def patient_pk(self) -> int | None:
+        """The patient's id as a number, for a link to the chart; None if there is none."""
+        return int(self.patient_id) if self.patient_id.isdecimal() else None
+
     def chain_fields(self) -> ChainFields:
         return ChainFields(
             seq=self.seq,
@@ -69,6 +97,28 @@ class AuditEntry(models.Model):
             detail=self.detail,
         )
 
+    @classmethod
+    def row_values(cls, fields: ChainFields, *, prev_hash: str, hash_: str) -> dict[str, Any]:
+        """Column values for a row holding `fields`: the inverse of `chain_fields`."""
+        return {
+            "seq": fields.seq,
+            "at": fields.at,
+            "actor_id": fields.actor_id,
+            "actor_username": fields.actor_username,
+            "actor_roles": ",".join(fields.actor_roles),
+            "action": fields.action,
+            "object_type": fields.object_type,
+            "object_id": fields.object_id,
+            "patient_id": fields.patient_id,
+            "request_id": fields.request_id,
+            "client_address": fields.client_address,
+            "channel": fields.channel,
+            "reason": fields.reason,
+            "detail": fields.detail,
+            "prev_hash": prev_hash,
+            "hash": hash_,
+        }
+
     def as_stored(self) -> StoredEntry:
         return StoredEntry(
             pk=self.pk, fields=self.chain_fields(), prev_hash=self.prev_hash, hash=self.hash
@@ -80,7 +130,8 @@ class AuditChainHead(models.Model):
 
     Writers lock it to take the next seq, which serialises appends (two writers never
     fork the chain), and `audit verify` compares it with the last entry so that
-    deleting the newest entries is caught too.
+    deleting the newest entries is caught too. On PostgreSQL a trigger lets it only
+    advance one seq at a time and refuses DELETE and TRUNCATE (migration 0002).
     """
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)

@@ -10,8 +10,16 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ketamine_clinic.cli import audit_cmd, check_deploy, createuser, demo, migrate, serve
-from ketamine_clinic.cli.base import CliError, Subcommand
+from ketamine_clinic.cli import (
+    audit_cmd,
+    check_deploy,
+    createuser,
+    demo,
+    migrate,
+    serve,
+    token_cmd,
+)
+from ketamine_clinic.cli.base import CliArgumentParser, CliError, Subcommand, error_line
 
 SUBCOMMANDS: list[Subcommand] = [
     serve.COMMAND,
@@ -20,11 +28,12 @@ SUBCOMMANDS: list[Subcommand] = [
     createuser.COMMAND,
     audit_cmd.COMMAND,
     check_deploy.COMMAND,
+    token_cmd.COMMAND,
 ]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CliArgumentParser(
         prog="ketamine-clinic",
         description="Run and administer the ketamine infusion clinic platform. "
         "Every command honours DATABASE_URL (default: SQLite in ./var).",
@@ -43,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args))
     except CliError as exc:
-        print(f"ketamine-clinic: error: {exc}", file=sys.stderr)
+        print(error_line(str(exc)), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -19,14 +19,14 @@ def run(args: argparse.Namespace) -> int:
     setup_django()
     from django.core.management import call_command
     from django.core.management.base import CommandError
-    from django.db.utils import OperationalError
+    from django.db.utils import DatabaseError
 
     try:
         if args.check:
             call_command("migrate", check=True, plan=True, verbosity=1)
         else:
             call_command("migrate", interactive=False, verbosity=1)
-    except (CommandError, OperationalError) as exc:
+    except (CommandError, DatabaseError) as exc:
         raise CliError(f"migrate: {exc}") from exc
     except SystemExit as exc:
         if exc.code:

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import argparse
 
-from ketamine_clinic.cli.base import CliError, Subcommand, setup_django
+from ketamine_clinic.cli.base import CliError, Subcommand, positive_int, setup_django
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
     parser.add_argument(
-        "--workers", type=int, default=None, help="worker processes (default: KC_WEB_WORKERS)"
+        "--host", default="127.0.0.1", help="address to listen on (default: this machine only)"
+    )
+    parser.add_argument("--port", type=int, default=8000, help="TCP port (default: 8000)")
+    parser.add_argument(
+        "--workers",
+        type=positive_int,
+        default=None,
+        help="worker processes (default: KC_WEB_WORKERS)",
     )
 
 
@@ -25,6 +30,8 @@ def serve(*, host: str, port: int, workers: int) -> None:
         port=port,
         workers=workers,
         log_level="info",
+        # The Channels router has no lifespan handler; "off" spares a misleading log line.
+        lifespan="off",
         proxy_headers=False,
         server_header=False,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import include, path
 
+from ketamine_clinic.api.api import api
 from ketamine_clinic.web import views as web_views
 
 urlpatterns = [
@@ -11,4 +12,6 @@ urlpatterns = [
     path("accounts/", include("ketamine_clinic.accounts.urls")),
     path("audit/", include("ketamine_clinic.audit.urls")),
     path("patients/", include("ketamine_clinic.patients.urls")),
+    # The JSON API: its operations check their own declared policies (see api/auth.py).
+    path("api/v1/", api.urls),
 ]

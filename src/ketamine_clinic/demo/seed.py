@@ -11,7 +11,9 @@ from django.db import transaction
 
 from ketamine_clinic.accounts.enums import Role
 from ketamine_clinic.accounts.models import User
+from ketamine_clinic.accounts.selectors import second_factor_roles
 from ketamine_clinic.accounts.services.users import user_create
+from ketamine_clinic.demo.patients import seed_demo_patients
 
 # Demo-only passwords, printed on start; `validate=False` because they are memorable.
 DEMO_PASSWORD = "demo-clinic-2026"  # noqa: S105 - printed demo login, synthetic clinic only
@@ -51,7 +53,13 @@ def seed_demo_clinic() -> list[DemoLogin]:
                 credentials=credentials,
                 validate=False,
             )
-        logins.append(DemoLogin(username=username, password=DEMO_PASSWORD, roles=roles))
+        note = (
+            "second factor: scan the QR code at first sign-in"
+            if frozenset(roles) & second_factor_roles()
+            else ""
+        )
+        logins.append(DemoLogin(username=username, password=DEMO_PASSWORD, roles=roles, note=note))
+    seed_demo_patients()
     return logins
 
 
@@ -60,5 +68,9 @@ def print_logins(logins: list[DemoLogin]) -> None:
     for login in logins:
         roles = ", ".join(role.label for role in login.roles)
         print(
-            f"  {login.username:<12} {login.password:<18} {roles}{'  ' + login.note if login.note else ''}"
+            f"  {login.username:<12} {login.password:<18} {roles}{'  (' + login.note + ')' if login.note else ''}"
         )
+    print(
+        "No phone at hand? The enrolment page shows a key; "
+        "`.venv/bin/python -m ketamine_clinic.demo.totp_code KEY` prints its current code."
+    )

@@ -8,4 +8,5 @@ app_name = "patients"
 
 urlpatterns = [
     path("", views.patient_list, name="list"),
+    path("<int:patient_id>/", views.patient_chart, name="chart"),
 ]

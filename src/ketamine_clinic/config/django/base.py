@@ -115,6 +115,9 @@ from ketamine_clinic.config.settings.security import (
     SECURE_HSTS_SECONDS as SECURE_HSTS_SECONDS,
 )
 from ketamine_clinic.config.settings.security import (
+    SECURE_PROXY_SSL_HEADER as SECURE_PROXY_SSL_HEADER,
+)
+from ketamine_clinic.config.settings.security import (
     SECURE_REFERRER_POLICY as SECURE_REFERRER_POLICY,
 )
 from ketamine_clinic.config.settings.security import (
@@ -128,6 +131,9 @@ from ketamine_clinic.config.settings.security import (
 )
 from ketamine_clinic.config.settings.security import (
     SESSION_COOKIE_SAMESITE as SESSION_COOKIE_SAMESITE,
+)
+from ketamine_clinic.config.settings.security import (
+    SESSION_COOKIE_SECURE as SESSION_COOKIE_SECURE,
 )
 from ketamine_clinic.config.settings.security import (
     X_FRAME_OPTIONS as X_FRAME_OPTIONS,
@@ -161,6 +167,7 @@ INSTALLED_APPS = [
     "ketamine_clinic.audit",
     "ketamine_clinic.patients",
     "ketamine_clinic.web",
+    "ketamine_clinic.api",
 ]
 
 MIDDLEWARE = [

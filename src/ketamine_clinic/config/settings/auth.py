@@ -35,7 +35,10 @@ KC_SESSION_ABSOLUTE_HOURS = env_int("KC_SESSION_ABSOLUTE_HOURS", 12, minimum=1)
 KC_SIGN_IN_MAX_FAILURES = env_int("KC_SIGN_IN_MAX_FAILURES", 5, minimum=1)
 KC_SIGN_IN_LOCKOUT_MINUTES = env_int("KC_SIGN_IN_LOCKOUT_MINUTES", 15, minimum=1)
 
-SESSION_COOKIE_AGE = KC_SESSION_IDLE_MINUTES * 60
+# The stored session lives as long as the absolute limit: if it lapsed at the idle limit,
+# Django would drop it silently before StaffSessionMiddleware could say why and audit it.
+# The cookie itself still ends when the browser closes.
+SESSION_COOKIE_AGE = KC_SESSION_ABSOLUTE_HOURS * 3600
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 

@@ -20,9 +20,11 @@ SESSION_COOKIE_NAME = "kc_session"
 CSRF_COOKIE_NAME = "kc_csrftoken"
 
 SECURE_SSL_REDIRECT = env_bool("KC_SSL_REDIRECT", False)
-# Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
-if env_bool("KC_BEHIND_TLS_PROXY", False):
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto; None (Django's default)
+# trusts no header, so a client cannot claim HTTPS for itself.
+SECURE_PROXY_SSL_HEADER: tuple[str, str] | None = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("KC_BEHIND_TLS_PROXY", False) else None
+)
 SECURE_HSTS_SECONDS = env_int("KC_HSTS_SECONDS", 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("KC_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = False

@@ -1,0 +1,1 @@
+"""Pages of the accounts app: signing in and out, one's own password, staff administration."""

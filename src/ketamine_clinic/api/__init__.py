@@ -1,0 +1,1 @@
+"""The versioned JSON API (/api/v1/): token or staff-session auth, the same role policies."""

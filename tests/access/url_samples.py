@@ -1,0 +1,61 @@
+"""Sample values for URL parameters, so the role matrix can request every view.
+
+The matrix fills `<int:user_id>` in a route from the sample registered for "user_id".
+A view with a new parameter name registers one here, from objects the test creates:
+
+    @sample("patient_id")
+    def _patient(personas: Mapping[str, User]) -> object:
+        return patient_create(..., by=personas["front_desk"]).pk
+
+Samples are made only for parameters some URL actually has, once per test. A sample
+should be an object that exists and that none of the personas owns, so that a view
+that lets a persona in answers 200 or 404, never 401 or 403, whoever asks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+
+from ketamine_clinic.accounts.models import User
+from ketamine_clinic.api.services import api_token_create
+from tests.conftest import make_staff
+
+SampleMaker = Callable[[Mapping[str, User]], object]
+
+SAMPLES: dict[str, SampleMaker] = {}
+
+
+def sample(parameter: str) -> Callable[[SampleMaker], SampleMaker]:
+    """Register how to make a value for the URL parameter named `parameter`."""
+
+    def register(maker: SampleMaker) -> SampleMaker:
+        if parameter in SAMPLES:
+            raise ValueError(f"a sample for {parameter!r} is already registered")
+        SAMPLES[parameter] = maker
+        return maker
+
+    return register
+
+
+def make_samples(personas: Mapping[str, User], parameters: Iterable[str]) -> dict[str, object]:
+    """Values for those of `parameters` that have a registered sample."""
+    return {name: SAMPLES[name](personas) for name in sorted(set(parameters)) if name in SAMPLES}
+
+
+@sample("user_id")
+def _user_id(personas: Mapping[str, User]) -> object:
+    return personas["nurse"].pk
+
+
+@sample("token_id")
+def _token_id(personas: Mapping[str, User]) -> object:
+    # Someone else's token: every persona's DELETE finds nothing (404), none revokes it.
+    owner = make_staff("matrix_token_owner")
+    return api_token_create(user=owner, name="role matrix sample", by=None).token.pk
+
+
+@sample("patient_id")
+def _patient_id(personas: Mapping[str, User]) -> object:
+    from tests.patients.factories import make_patient
+
+    return make_patient("Matrix", "Samplepatient").pk

@@ -1,0 +1,67 @@
+"""The expected role matrix: who may use each view and API operation.
+
+Keys are URL names (`"accounts:sign_in"`) for Django views and `"api METHOD /path"`
+(the path as Django routes it, parameters in angle brackets as in the URL pattern,
+e.g. `"api DELETE /api/v1/tokens/<token_id>"`) for API operations (the API's schema
+and index are plain views, named "api:..."). Values are the persona names allowed:
+role values, `"no_role"` (signed in, holds no role) and `"anonymous"` when the view is
+public.
+
+tests/test_role_matrix.py checks every view against this table three ways: the view
+declares a policy, the declared policy gives exactly this set, and requesting the view
+as each persona agrees (API operations both with a token and through a session).
+Adding a view means adding its line here, in its app's section, and, if its URL has a
+parameter no other view has, a sample value in tests/access/url_samples.py.
+"""
+
+from __future__ import annotations
+
+from ketamine_clinic.accounts.enums import Role
+
+FRONT_DESK = Role.FRONT_DESK.value
+NURSE = Role.NURSE.value
+PRESCRIBER = Role.PRESCRIBER.value
+CUSTODIAN = Role.CUSTODIAN.value
+CLINIC_LEAD = Role.CLINIC_LEAD.value
+ADMINISTRATOR = Role.ADMINISTRATOR.value
+NO_ROLE = "no_role"
+ANONYMOUS = "anonymous"
+
+# Any signed-in staff member, whatever roles they hold (or none).
+ANY_STAFF = frozenset({*Role.values, NO_ROLE})
+# Everyone, signed in or not.
+EVERYONE = ANY_STAFF | {ANONYMOUS}
+
+EXPECTED: dict[str, frozenset[str]] = {
+    # accounts
+    "accounts:sign_in": EVERYONE,
+    "accounts:sign_out": ANY_STAFF,
+    "accounts:staff_list": frozenset({ADMINISTRATOR}),
+    "accounts:second_factor": EVERYONE,
+    "accounts:second_factor_enrol": EVERYONE,
+    "accounts:password_change": ANY_STAFF,
+    "accounts:staff_create": frozenset({ADMINISTRATOR}),
+    "accounts:staff_detail": frozenset({ADMINISTRATOR}),
+    "accounts:staff_edit": frozenset({ADMINISTRATOR}),
+    "accounts:staff_reset_password": frozenset({ADMINISTRATOR}),
+    "accounts:staff_reset_second_factor": frozenset({ADMINISTRATOR}),
+    "accounts:staff_unlock": frozenset({ADMINISTRATOR}),
+    "accounts:staff_deactivate": frozenset({ADMINISTRATOR}),
+    "accounts:staff_reactivate": frozenset({ADMINISTRATOR}),
+    # audit
+    "audit:entries": frozenset({CLINIC_LEAD}),
+    # patients
+    "patients:list": frozenset({FRONT_DESK, NURSE, PRESCRIBER, CLINIC_LEAD}),
+    "patients:chart": frozenset({FRONT_DESK, NURSE, PRESCRIBER, CLINIC_LEAD}),
+    # web
+    "home": ANY_STAFF,
+    # api
+    "api:api-root": EVERYONE,
+    "api:openapi-json": EVERYONE,
+    "api GET /api/v1/me": ANY_STAFF,
+    "api GET /api/v1/staff": frozenset({ADMINISTRATOR}),
+    "api GET /api/v1/audit/verify": frozenset({CLINIC_LEAD}),
+    "api GET /api/v1/tokens": ANY_STAFF,
+    "api POST /api/v1/tokens": ANY_STAFF,
+    "api DELETE /api/v1/tokens/<token_id>": ANY_STAFF,
+}
