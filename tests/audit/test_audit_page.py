@@ -104,9 +104,10 @@ def test_the_page_shows_when_who_what_and_where_for_each_entry(personas: dict[st
         "patient 7",
         '<a href="/patients/7/">7</a>',
         "pre-infusion check",
-        "req-visible-123",
+        "req-visi",  # the full id is in the cell's title
         "192.0.2.44",
     ]
+    assert '<td class="mono" title="req-visible-123">req-visi</td>' in row
 
 
 def test_viewing_writes_one_entry_with_the_filters_used(personas: dict[str, User]) -> None:

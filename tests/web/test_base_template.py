@@ -88,3 +88,16 @@ def test_the_shared_script_and_stylesheet_are_served(db: None) -> None:
     assert script.status_code == 200
     assert b"session.ended" in b"".join(script.streaming_content)  # type: ignore[attr-defined]
     assert client.get("/static/web/app.css").status_code == 200
+
+
+def test_every_signed_in_page_offers_to_change_ones_own_password(
+    personas: dict[str, User],
+) -> None:
+    for persona in personas.values():
+        html = client_for(persona).get("/").content.decode()
+        assert '<a class="who-link" href="/accounts/password/">Change password</a>' in html
+
+
+def test_the_sign_in_page_offers_no_password_change(db: None) -> None:
+    html = Client().get("/accounts/sign-in/").content.decode()
+    assert "/accounts/password/" not in html

@@ -15,3 +15,6 @@ urlpatterns = [
     # The JSON API: its operations check their own declared policies (see api/auth.py).
     path("api/v1/", api.urls),
 ]
+
+# Django looks these up by name in the root URLconf.
+handler404 = "ketamine_clinic.web.errors.not_found"
