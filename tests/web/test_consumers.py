@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -22,6 +22,7 @@ import pytest_asyncio
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
+from channels_redis.core import RedisChannelLayer
 from django.test import Client, override_settings
 
 from ketamine_clinic.accounts.enums import Role
@@ -45,8 +46,14 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(params=["in_memory", "redis"])
-def channel_layer(request: pytest.FixtureRequest) -> Iterator[str]:
+# Sockets a test opened: each is closed, and the layer's connections with it, while the
+# test's event loop still runs. A consumer left waiting on Redis until the loop shuts down
+# is cancelled mid-read, and that cancellation could hang the run.
+OPEN_SOCKETS: list[WebsocketCommunicator] = []
+
+
+@pytest_asyncio.fixture(params=["in_memory", "redis"])
+async def channel_layer(request: pytest.FixtureRequest) -> AsyncIterator[str]:
     """Every test here runs on the in-memory layer and on Redis (a layer of its own)."""
     if request.param == "in_memory":
         layers: dict[str, Any] = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -56,8 +63,20 @@ def channel_layer(request: pytest.FixtureRequest) -> Iterator[str]:
         # test (or run) can arrive here.
         layers = channel_layers_for(TEST_REDIS_URL, prefix=f"kc-test-{uuid.uuid4().hex}")
     with override_settings(CHANNEL_LAYERS=layers):
-        assert type(get_channel_layer()).__name__ == layers["default"]["BACKEND"].rsplit(".")[-1]
+        layer = get_channel_layer()
+        assert type(layer).__name__ == layers["default"]["BACKEND"].rsplit(".")[-1]
         yield request.param
+        while OPEN_SOCKETS:
+            await close_quietly(OPEN_SOCKETS.pop())
+        if isinstance(layer, RedisChannelLayer):
+            await layer.flush()  # deletes this test's keys and closes its connections
+
+
+async def close_quietly(socket: WebsocketCommunicator) -> None:
+    """Tell the consumer the page went away; one that already ended is left as it is."""
+    if socket.future.done():
+        return
+    await socket.disconnect()
 
 
 def cookie_of(client: Client) -> bytes:
@@ -78,7 +97,9 @@ async def staff_with_cookie(username: str, *roles: Role) -> tuple[User, bytes]:
 
 
 def communicator(*headers: tuple[bytes, bytes]) -> WebsocketCommunicator:
-    return WebsocketCommunicator(application, STAFF_EVENTS_PATH, headers=[ORIGIN, *headers])
+    socket = WebsocketCommunicator(application, STAFF_EVENTS_PATH, headers=[ORIGIN, *headers])
+    OPEN_SOCKETS.append(socket)
+    return socket
 
 
 @pytest_asyncio.fixture
@@ -121,6 +142,7 @@ async def test_a_page_from_another_site_cannot_open_the_socket(channel_layer: st
         STAFF_EVENTS_PATH,
         headers=[(b"origin", b"https://evil.example"), (b"cookie", cookie)],
     )
+    OPEN_SOCKETS.append(socket)
     connected, _ = await socket.connect()
     assert connected is False
 
