@@ -18,7 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Final
+from typing import Final, overload
+
+import numpy as np
+import numpy.typing as npt
 
 from ketamine_clinic.pharmacology.dosing_errors import InvalidDoseInput
 from ketamine_clinic.pharmacology.drug_library import (
@@ -30,12 +33,14 @@ from ketamine_clinic.pharmacology.drug_library import (
 )
 from ketamine_clinic.pharmacology.units import (
     MIN_PER_H,
-    FloatOrArray,
     SaltForm,
     base_to_hcl_mg,
     lb_to_kg,
     strength_as_base_mg_per_ml,
 )
+
+Array = npt.NDArray[np.float64]
+Floats = float | Array
 
 # Plausibility ranges: outside them an input is a typing or unit error, whatever the
 # drug library says. Clinical limits live in the library, not here.
@@ -56,7 +61,14 @@ DEFAULT_PUMP_RESOLUTION_ML_PER_H: Final = 0.1
 MIN_MEASURABLE_STOCK_ML: Final = 0.1
 
 
-def total_dose_mg(weight_kg: FloatOrArray, dose_mg_per_kg: FloatOrArray) -> FloatOrArray:
+# The core equations broadcast: scalars give a float, any array gives an array.
+@overload
+def total_dose_mg(weight_kg: float, dose_mg_per_kg: float) -> float: ...
+@overload
+def total_dose_mg(weight_kg: Array, dose_mg_per_kg: Floats) -> Array: ...
+@overload
+def total_dose_mg(weight_kg: float, dose_mg_per_kg: Array) -> Array: ...
+def total_dose_mg(weight_kg: Floats, dose_mg_per_kg: Floats) -> Floats:
     """Total dose, mg of base: ``D = W * d``.
 
     Examples
@@ -67,9 +79,13 @@ def total_dose_mg(weight_kg: FloatOrArray, dose_mg_per_kg: FloatOrArray) -> Floa
     return weight_kg * dose_mg_per_kg
 
 
-def dose_rate_mg_per_kg_per_h(
-    dose_mg_per_kg: FloatOrArray, duration_min: FloatOrArray
-) -> FloatOrArray:
+@overload
+def dose_rate_mg_per_kg_per_h(dose_mg_per_kg: float, duration_min: float) -> float: ...
+@overload
+def dose_rate_mg_per_kg_per_h(dose_mg_per_kg: Array, duration_min: Floats) -> Array: ...
+@overload
+def dose_rate_mg_per_kg_per_h(dose_mg_per_kg: float, duration_min: Array) -> Array: ...
+def dose_rate_mg_per_kg_per_h(dose_mg_per_kg: Floats, duration_min: Floats) -> Floats:
     """Dose rate of a dose spread evenly over a duration: ``d * 60 / T`` (mg/kg/h).
 
     Examples
@@ -80,11 +96,25 @@ def dose_rate_mg_per_kg_per_h(
     return dose_mg_per_kg * MIN_PER_H / duration_min
 
 
+@overload
 def infusion_rate_ml_per_h(
-    weight_kg: FloatOrArray,
-    dose_rate_mg_per_kg_per_h: FloatOrArray,
-    concentration_mg_per_ml: FloatOrArray,
-) -> FloatOrArray:
+    weight_kg: float, dose_rate_mg_per_kg_per_h: float, concentration_mg_per_ml: float
+) -> float: ...
+@overload
+def infusion_rate_ml_per_h(
+    weight_kg: Array, dose_rate_mg_per_kg_per_h: Floats, concentration_mg_per_ml: Floats
+) -> Array: ...
+@overload
+def infusion_rate_ml_per_h(
+    weight_kg: float, dose_rate_mg_per_kg_per_h: Array, concentration_mg_per_ml: Floats
+) -> Array: ...
+@overload
+def infusion_rate_ml_per_h(
+    weight_kg: float, dose_rate_mg_per_kg_per_h: float, concentration_mg_per_ml: Array
+) -> Array: ...
+def infusion_rate_ml_per_h(
+    weight_kg: Floats, dose_rate_mg_per_kg_per_h: Floats, concentration_mg_per_ml: Floats
+) -> Floats:
     """Pump rate that delivers a weight-based dose rate: ``r = W * k / c`` (mL/h).
 
     Examples
