@@ -25,6 +25,18 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
     "audit": ["verify"],
     "check-deploy": ["--workers"],
     "token": ["create"],
+    "dose": [
+        "--weight-kg",
+        "--weight-lb",
+        "--dose-mg-per-kg",
+        "--duration-min",
+        "--vial-mg-per-ml",
+        "--concentration-mg-per-ml",
+        "--pump-resolution-ml-per-h",
+        "--care-area",
+        "--start",
+        "--json",
+    ],
 }
 
 

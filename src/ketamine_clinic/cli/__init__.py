@@ -15,6 +15,7 @@ from ketamine_clinic.cli import (
     check_deploy,
     createuser,
     demo,
+    dose_cmd,
     migrate,
     serve,
     token_cmd,
@@ -29,6 +30,7 @@ SUBCOMMANDS: list[Subcommand] = [
     audit_cmd.COMMAND,
     check_deploy.COMMAND,
     token_cmd.COMMAND,
+    dose_cmd.COMMAND,
 ]
 
 
