@@ -63,3 +63,20 @@ def test_every_conversion_round_trips(value: float) -> None:
     assert_allclose(kg_to_lb(lb_to_kg(value)), value, rtol=1e-12)
     assert_allclose(hcl_to_base_mg(base_to_hcl_mg(value)), value, rtol=1e-12)
     assert_allclose(h_to_min(min_to_h(value)), value, rtol=1e-12)
+
+
+def test_every_docstring_example_of_the_dosing_modules_runs() -> None:
+    import doctest
+
+    from ketamine_clinic.pharmacology import (
+        dosing,
+        drug_library,
+        drug_library_data,
+        titration,
+        units,
+    )
+
+    for module in (units, dosing, titration, drug_library, drug_library_data):
+        failed, attempted = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        assert attempted > 0, module.__name__
+        assert failed == 0, module.__name__
