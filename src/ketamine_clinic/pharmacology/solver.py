@@ -605,7 +605,7 @@ def simulate_many(
     program: InfusionProgram,
     t_s: npt.ArrayLike,
     *,
-    chunk_size: int = 2048,
+    chunk_size: int = 64,
     workers: int = 1,
 ) -> FloatArray:
     """Exact read-outs for many patients at once (population simulation).
@@ -625,8 +625,8 @@ def simulate_many(
     t_s : array_like, shape (T,)
         Output times, s (any order).
     chunk_size : int
-        Patients per chunk; bounds the working memory to about ``chunk_size * T * 16``
-        bytes and keeps it in cache.
+        Patients per chunk; the working arrays (``chunk_size * T`` floats) should fit in
+        the L2 cache: 64-128 patients x 1,081 points ran 2-3x faster than 2,048.
     workers : int
         Threads over chunks (numpy's exp and arithmetic release the GIL).
 
@@ -668,11 +668,17 @@ def simulate_many(
     out = np.empty((p, t.size))
     chunks = [(lo, min(lo + chunk_size, p)) for lo in range(0, p, max(chunk_size, 1))]
 
+    is_sorted = t.size < 2 or bool(np.all(t[1:] >= t[:-1]))
+
     def run(bounds: tuple[int, int]) -> None:
         lo, hi = bounds
-        out[lo:hi, order] = _many_chunk(
+        y = _many_chunk(
             k[lo:hi], np.array(b[lo:hi]), np.array(r[lo:hi]), starts, rates, boluses, ts
         )
+        if is_sorted:
+            out[lo:hi] = y
+        else:
+            out[lo:hi, order] = y
 
     _map(run, chunks, workers)
     return out
