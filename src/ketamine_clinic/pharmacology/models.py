@@ -741,24 +741,15 @@ def model_from_rate_constants(
     >>> round(marsh.for_patient(weight_kg=70).v1_l, 2)
     15.96
     """
-    return PKModel(
-        name=name,
-        title=name,
-        drug=drug,
-        source=source,
-        parameter_status="user-defined",
-        verified=True,
-        population=population,
-        parameters=RateConstantParameters(
-            v1_l_per_kg=v1_l_per_kg,
-            k10_per_min=k10_per_min,
-            k12_per_min=k12_per_min,
-            k13_per_min=k13_per_min,
-            k21_per_min=k21_per_min,
-            k31_per_min=k31_per_min,
-        ),
-        ke0_per_min=ke0_per_min,
+    parameters = RateConstantParameters(
+        v1_l_per_kg=v1_l_per_kg,
+        k10_per_min=k10_per_min,
+        k12_per_min=k12_per_min,
+        k13_per_min=k13_per_min,
+        k21_per_min=k21_per_min,
+        k31_per_min=k31_per_min,
     )
+    return _user_defined(name, drug, source, population, parameters, ke0_per_min)
 
 
 def model_from_clearances(
@@ -779,6 +770,29 @@ def model_from_clearances(
     population: Population | None = None,
 ) -> PKModel:
     """Define a model from volumes and clearances at a reference weight (allometric)."""
+    parameters = ClearanceParameters(
+        v1_l=v1_l,
+        cl_l_per_min=cl_l_per_min,
+        v2_l=v2_l,
+        q2_l_per_min=q2_l_per_min,
+        v3_l=v3_l,
+        q3_l_per_min=q3_l_per_min,
+        reference_weight_kg=reference_weight_kg,
+        volume_exponent=volume_exponent,
+        clearance_exponent=clearance_exponent,
+    )
+    return _user_defined(name, drug, source, population, parameters, ke0_per_min)
+
+
+def _user_defined(
+    name: str,
+    drug: str,
+    source: str,
+    population: Population | None,
+    parameters: RateConstantParameters | ClearanceParameters,
+    ke0_per_min: float | None,
+) -> PKModel:
+    """A model taken as given: marked verified, ke0 as measured, checked only if asked."""
     return PKModel(
         name=name,
         title=name,
@@ -787,17 +801,7 @@ def model_from_clearances(
         parameter_status="user-defined",
         verified=True,
         population=population,
-        parameters=ClearanceParameters(
-            v1_l=v1_l,
-            cl_l_per_min=cl_l_per_min,
-            v2_l=v2_l,
-            q2_l_per_min=q2_l_per_min,
-            v3_l=v3_l,
-            q3_l_per_min=q3_l_per_min,
-            reference_weight_kg=reference_weight_kg,
-            volume_exponent=volume_exponent,
-            clearance_exponent=clearance_exponent,
-        ),
+        parameters=parameters,
         ke0_per_min=ke0_per_min,
     )
 
