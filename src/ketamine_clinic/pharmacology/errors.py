@@ -123,3 +123,28 @@ class InvalidTimeGrid(PharmacologyError, ValueError):
     def __init__(self, reason: str) -> None:
         super().__init__(f"t_s: {reason}")
         self.reason = reason
+
+
+class InvalidPopulationRequest(PharmacologyError, ValueError):
+    """A population simulation's inputs or variability are not valid.
+
+    ``field`` names the input (``"n_patients"``, ``"percentiles[2]"``,
+    ``"variability.omega_squared_v1"``); the message reads ``"<field>: <reason>"``.
+    """
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class InvalidPharmacodynamicInput(PharmacologyError, ValueError):
+    """A concentration-effect model was given a negative or non-finite input.
+
+    ``field`` names the input (``"cp_ng_per_ml"``, ``"baseline_map_mmhg"``).
+    """
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
