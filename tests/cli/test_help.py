@@ -37,6 +37,7 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
         "--start",
         "--json",
     ],
+    "pk": ["simulate"],
 }
 
 

@@ -17,6 +17,7 @@ from ketamine_clinic.cli import (
     demo,
     dose_cmd,
     migrate,
+    pk_cmd,
     serve,
     token_cmd,
 )
@@ -31,6 +32,7 @@ SUBCOMMANDS: list[Subcommand] = [
     check_deploy.COMMAND,
     token_cmd.COMMAND,
     dose_cmd.COMMAND,
+    pk_cmd.COMMAND,
 ]
 
 
