@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install lint typecheck test-sqlite test-postgres clean
+.PHONY: demo test install lint typecheck test-sqlite test-postgres clean bench-pk
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,8 @@ demo: $(STAMP)
 	$(BIN)/ketamine-clinic demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 
 # The django-stubs plugin loads the production settings, which need a key to import.
 typecheck: $(STAMP)
@@ -33,6 +33,11 @@ test-postgres: $(STAMP)
 	$(BIN)/python -m tests.support.postgres_pass
 
 test: lint typecheck test-sqlite test-postgres
+
+# Side-by-side benchmark against opentiva and PyTCI; not a test. The peers go into their
+# own environment, bench/.venv-pk (made on first use); writes docs/benchmarks.md.
+bench-pk: $(STAMP)
+	$(BIN)/python bench/pk.py --write
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
