@@ -133,6 +133,16 @@ def test_kamp_at_70_kg_has_its_published_volumes_and_clearances() -> None:
     assert any("not verified" in w for w in m.warnings)
 
 
+def test_kamp_scales_every_volume_and_clearance_linearly_as_opentiva_does() -> None:
+    # opentiva 1.1.2 ketamine.Klamp at 100 kg: V = V70 * 100/70 and CL = CL70 * 100/70.
+    m = get_model("kamp").for_patient(weight_kg=100.0, age_years=40.0)
+    ratio = 100.0 / 70.0
+    assert m.micro.volumes_l == pytest.approx((25.0 * ratio, 56.0 * ratio, 157.0 * ratio))
+    assert m.micro.clearance_l_per_min == pytest.approx(84.0 / 60 * ratio)
+    assert m.micro.k12_per_min == pytest.approx(161.0 / 25.0 / 60)
+    assert m.micro.k31_per_min == pytest.approx(79.0 / 157.0 / 60)
+
+
 def test_simons_has_the_nlmixr2lib_structure_for_s_norketamine() -> None:
     m = get_model("simons").for_patient(**ADULT)
     assert m.micro.volumes_l == pytest.approx((11.6, 39.0, 174.0))

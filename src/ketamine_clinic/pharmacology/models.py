@@ -829,9 +829,10 @@ DOMINO: Final = PKModel(
     title="Domino 1982",
     drug="racemic ketamine",
     source=(
-        "Domino EF, Domino SE, Smith RE, et al. Ketamine kinetics in unmedicated and "
-        "diazepam-premedicated subjects. Clin Pharmacol Ther 1984;36:645-653 (PMID 7198883 "
-        "per opentiva; the citation differs between STANPUMP and opentiva)"
+        "Domino EF et al. (the citation is inconsistent: opentiva 1.1.2 cites PMID 7198883, "
+        "a 1982 paper; others cite Domino EF, Domino SE, Smith RE, et al. Ketamine kinetics "
+        "in unmedicated and diazepam-premedicated subjects. Clin Pharmacol Ther "
+        "1984;36:645-653); parameters as in STANPUMP DRUGS.C"
     ),
     parameter_status=(
         "parameters agree across STANPUMP DRUGS.C, stanpumpR and opentiva; not checked "
@@ -857,8 +858,8 @@ DOMINO: Final = PKModel(
 )
 """Domino: three compartments, weight-linear; the clinic's default model.
 
-Source: Domino et al., Clin Pharmacol Ther (1982/1984; the citation is inconsistent
-between STANPUMP and opentiva). Parameters agree across STANPUMP DRUGS.C, stanpumpR and
+Source: Domino et al.; the citation is inconsistent (opentiva cites PMID 7198883, a 1982
+paper; others Clin Pharmacol Ther 1984;36:645). Parameters agree across STANPUMP DRUGS.C, stanpumpR and
 opentiva (V1 0.063 L/kg; k10 0.438, k12 0.592, k13 0.590, k21 0.247, k31 0.0146 /min);
 not checked against the paper. Population: adults. ke0 0.652 /min is assumed (opentiva).
 """
@@ -964,7 +965,7 @@ KAMP: Final = PKModel(
     source=(
         "Kamp J, van Velzen M, Olofsen E, et al. Ketamine pharmacokinetics: a systematic "
         "review of the literature, meta-analysis, and population analysis. "
-        "Anesthesiology 2020;133:1192-1213"
+        "Anesthesiology 2020;133:1192-1213 (doi:10.1097/ALN.0000000000003577)"
     ),
     parameter_status="from opentiva only: unverified (venous-delay compartments dropped)",
     verified=False,
@@ -980,20 +981,24 @@ KAMP: Final = PKModel(
         cl_l_per_min=84.0 / 60.0,  # 84 L/h
         q2_l_per_min=161.0 / 60.0,  # 161 L/h
         q3_l_per_min=79.0 / 60.0,  # 79 L/h
+        # opentiva 1.1.2 (ketamine.Klamp) scales every volume and clearance by W/70.
+        clearance_exponent=1.0,
     ),
     ke0_per_min=2.79,
     ke0_is_assumed=True,
     ke0_source=_KE0_TPEAK_SOURCE + "; computed here for 70 kg",
     notes=(
-        "Kamp 2020: the published parameters are for 70 kg; scaling by (W/70)^0.75 for "
-        "clearances and W/70 for volumes is our assumption.",
+        "Kamp 2020: parameters and their linear weight scaling (W/70 for every volume and "
+        "clearance) are taken from opentiva 1.1.2 and have not been checked against the "
+        "paper.",
     ),
 )
 """Kamp 2020: three compartments at 70 kg (Anesthesiology 2020;133:1192). UNVERIFIED.
 
 Parameters from opentiva only (V1 25, V2 56, V3 157 L; CL 84, Q2 161, Q3 79 L/h), with the
-paper's venous-delay compartments dropped. The reference lists no weight scaling; we
-scale allometrically (0.75 clearances, 1 volumes) and say so in a warning. ke0 assumed.
+paper's venous-delay compartments dropped. Weight scaling as in opentiva (``Klamp``
+class): every volume and clearance x W/70, so the rate constants do not change with
+weight; unverified against the paper, and said so in a warning. ke0 assumed.
 """
 
 SIMONS: Final = PKModel(
