@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -14,7 +15,9 @@ from numpy.testing import assert_allclose, assert_array_equal
 from ketamine_clinic.pharmacology.models import get_model
 from ketamine_clinic.pharmacology.program import apply_rate_changes, constant_infusion
 from ketamine_clinic.pharmacology.solver import simulate
+from ketamine_clinic.pharmacology.tci import PumpLimits, plasma_tci
 from tests.cli.conftest import operator_environment, run_main
+from tests.cli.test_help import subcommand_parsers
 
 SIMULATE = (
     "pk",
@@ -404,18 +407,249 @@ def test_a_malformed_pk_command_line_gets_one_line_and_exit_2(
     assert err.startswith(f"ketamine-clinic: error: {reason}")
 
 
-def test_the_pk_command_with_a_plot_imports_no_django(tmp_path: Path) -> None:
-    plot = tmp_path / "cp.png"
-    args = [*SIMULATE, "--json", "--plot", str(plot)]
+@pytest.mark.parametrize(
+    ("action", "options"),
+    [
+        (
+            "simulate",
+            [
+                "--model",
+                "--weight-kg",
+                "--weight-lb",
+                "--age-years",
+                "--force",
+                "--dose-mg-per-kg",
+                "--duration-min",
+                "--until-min",
+                "--step-s",
+                "--bolus-mg-per-kg",
+                "--rate-changes",
+                "--concentration-mg-per-ml",
+                "--json",
+                "--plot",
+            ],
+        ),
+        (
+            "tci",
+            [
+                "--target-ng-per-ml",
+                "--mode",
+                "--duration-min",
+                "--concentration-mg-per-ml",
+                "--max-rate-ml-per-h",
+                "--resolution-ml-per-h",
+                "--update-s",
+                "--max-overshoot-percent",
+                "--targets",
+                "--json",
+                "--plot",
+            ],
+        ),
+    ],
+)
+def test_each_pk_action_has_help_naming_its_options(
+    capsys: pytest.CaptureFixture[str], action: str, options: list[str]
+) -> None:
+    code, out, err = run_main(capsys, "pk", action, "--help")
+    assert code == 0
+    assert err == ""
+    assert out.startswith(f"usage: ketamine-clinic pk {action} ")
+    for option in options:
+        assert option in out
+    parser = subcommand_parsers()["pk"]
+    actions = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert [a.dest for a in actions.choices[action]._actions if not a.help] == []
+
+
+# --------------------------------------------------------------------------------------
+# pk tci
+# --------------------------------------------------------------------------------------
+
+TCI = (
+    "pk",
+    "tci",
+    "--target-ng-per-ml",
+    "150",
+    "--weight-kg",
+    "70",
+    "--duration-min",
+    "60",
+    "--concentration-mg-per-ml",
+    "1",
+)
+KE0_STATEMENT = (
+    "No measured ke0 exists for racemic ketamine: every effect-site concentration here uses "
+    "an assumed ke0 and is illustrative; plasma targeting is the evidence-based mode."
+)
+
+
+def test_plasma_tci_json_is_the_engines_schedule_with_the_ke0_statement(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    result = run_json(capsys, *TCI, "--mode", "plasma", "--targets", "30:100")
+    assert result["mode"] == "plasma"
+    assert result["ke0_statement"] == KE0_STATEMENT
+    schedule = plasma_tci(
+        get_model("domino").for_patient(weight_kg=70.0),
+        target_ng_per_ml=150.0,
+        duration_s=3600.0,
+        pump=PumpLimits(concentration_mg_per_ml=1.0),
+        target_changes=[(1800.0, 100.0)],
+    )
+    assert_array_equal(floats(result["t_s"]), schedule.t_s)
+    assert_array_equal(floats(result["cp_ng_per_ml"]), schedule.cp_ng_per_ml)
+    assert result["targets"] == [
+        {"t_s": 0.0, "target_ng_per_ml": 150.0},
+        {"t_s": 1800.0, "target_ng_per_ml": 100.0},
+    ]
+    rows = result["schedule"]
+    assert isinstance(rows, list)
+    assert [row["t_s"] for row in rows] == list(schedule.rate_change_times_s)
+    assert [row["rate_ml_per_h"] for row in rows] == list(schedule.rates_ml_per_h)
+    assert rows[-1]["rate_ml_per_h"] == 0.0  # the pump stops at the end
+    # At 1 mg/mL, mg/h equal mL/h; every rate is a multiple of the pump's 0.1 mL/h.
+    for row in rows:
+        assert row["rate_mg_per_h"] == row["rate_ml_per_h"]
+        assert round(row["rate_ml_per_h"] * 10) == pytest.approx(row["rate_ml_per_h"] * 10)
+    assert result["total_volume_ml"] == pytest.approx(schedule.total_volume_ml)
+    cp = floats(result["cp_ng_per_ml"])
+    assert cp[1790] == pytest.approx(150.0, rel=0.01)  # held on target before the change
+    assert cp[-1] == pytest.approx(100.0, rel=0.01)
+
+
+def test_effect_site_tci_caps_the_plasma_overshoot_and_warns_about_the_mode(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    result = run_json(capsys, *TCI, "--mode", "effect-site", "--max-overshoot-percent", "50")
+    assert result["mode"] == "effect-site"
+    assert result["ke0_statement"] == KE0_STATEMENT
+    cp = floats(result["cp_ng_per_ml"])
+    ce = floats(result["ce_ng_per_ml"])
+    assert cp.max() <= 150.0 * 1.5 * 1.001
+    assert ce.max() <= 150.0 * 1.001
+    assert ce[-1] == pytest.approx(150.0, rel=0.01)
+    warnings = result["warnings"]
+    assert isinstance(warnings, list)
+    assert any("plasma targeting is the evidence-based mode" in w for w in warnings)
+
+
+def test_tci_prints_a_schedule_the_pump_can_run_and_states_the_ke0_fact(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run_main(capsys, *TCI)
+    assert code == 0
+    assert err == ""
+    lines = out.splitlines()
+    assert "Mode                      plasma targeting (Jacobs 1990)" in lines
+    assert KE0_STATEMENT in lines
+    header = lines.index("Rate schedule (run each rate from its time until the next):")
+    assert lines[header + 1].split() == [
+        "time",
+        "mL/h",
+        "mg/h",
+        "mg/kg/h",
+        "Cp",
+        "ng/mL",
+        "Ce",
+        "ng/mL",
+    ]
+    first = lines[header + 2].split()
+    assert first[0] == "0:00"
+    assert float(first[1]) > 100  # the loading rate
+    assert lines[-1].startswith("Decision support only")
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        (
+            with_options(TCI, "--target-ng-per-ml", "0"),
+            "--target-ng-per-ml: must be more than 0 ng/mL; got 0",
+        ),
+        (
+            with_options(TCI, "--duration-min", "2000"),
+            "--duration-min: must be at most 1440 min; got 2000",
+        ),
+        (
+            with_options(TCI, "--concentration-mg-per-ml", "-1"),
+            "--concentration-mg-per-ml: must be more than 0 mg/mL; got -1",
+        ),
+        (with_options(TCI, "--update-s", "0.5"), "--update-s: must be at least 1 s; got 0.5"),
+        (
+            with_options(TCI, "--resolution-ml-per-h", "10", "--max-rate-ml-per-h", "5"),
+            "--resolution-ml-per-h: must not exceed max_rate_ml_per_h (10 > 5 mL/h)",
+        ),
+        (
+            with_options(TCI, "--max-overshoot-percent", "20"),
+            "--max-overshoot-percent: applies to --mode effect-site only (plasma targeting "
+            "does not overshoot the plasma target)",
+        ),
+        (
+            with_options(TCI, "--targets", "90:100"),
+            "--targets: '90:100': the time must be after 0 and before --duration-min (60 min)",
+        ),
+        (
+            with_options(TCI, "--targets", "30:100,20:120"),
+            "--targets: '20:120': times must increase",
+        ),
+        (with_options(TCI, "--model", "herd"), "--age-years: Herd 2007: age_years is required"),
+    ],
+)
+def test_tci_refuses_a_bad_value_in_one_line_naming_the_option(
+    capsys: pytest.CaptureFixture[str], args: list[str], reason: str
+) -> None:
+    code, out, err = run_main(capsys, *args)
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith(f"ketamine-clinic: error: {reason}")
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        (with_options(TCI, "--mode", "both"), "argument --mode: invalid choice: 'both'"),
+        (
+            with_options(TCI, "--targets", "30-100"),
+            "argument --targets: '30-100' is not MINUTES:NG_PER_ML",
+        ),
+        (
+            with_options(TCI, drop=("--concentration-mg-per-ml",)),
+            "the following arguments are required: --concentration-mg-per-ml",
+        ),
+    ],
+)
+def test_a_malformed_tci_command_line_gets_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], args: list[str], reason: str
+) -> None:
+    code, out, err = run_main(capsys, *args)
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith(f"ketamine-clinic: error: {reason}")
+
+
+# --------------------------------------------------------------------------------------
+# No Django
+# --------------------------------------------------------------------------------------
+
+
+def test_every_pk_action_with_a_plot_runs_without_importing_django(tmp_path: Path) -> None:
+    runs = [
+        [*SIMULATE, "--json", "--plot", str(tmp_path / "simulate.png")],
+        [*TCI, "--mode", "effect-site", "--plot", str(tmp_path / "tci.svg")],
+    ]
     probe = subprocess.run(  # noqa: S603 - our own interpreter and fixed arguments
         [
             sys.executable,
             "-c",
             "import sys, contextlib, io\n"
             "from ketamine_clinic.cli import main\n"
-            f"with contextlib.redirect_stdout(io.StringIO()): code = main({args!r})\n"
+            "codes = []\n"
+            f"for args in {runs!r}:\n"
+            "    with contextlib.redirect_stdout(io.StringIO()): codes.append(main(args))\n"
             "bad = sorted(m for m in sys.modules if m == 'django' or m.startswith('django.'))\n"
-            "print(code, ','.join(bad) or 'none')\n",
+            "print(codes, ','.join(bad) or 'none')\n",
         ],
         env=operator_environment(),
         cwd=tmp_path,
@@ -424,6 +658,7 @@ def test_the_pk_command_with_a_plot_imports_no_django(tmp_path: Path) -> None:
         timeout=120,
         check=False,
     )
-    assert probe.stdout.strip() == "0 none", probe.stderr
-    assert plot.stat().st_size > 10_000
+    assert probe.stdout.strip() == "[0, 0] none", probe.stderr
+    for name in ("simulate.png", "tci.svg"):
+        assert (tmp_path / name).stat().st_size > 10_000
     assert not (tmp_path / "var").exists()

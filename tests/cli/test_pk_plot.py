@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.conftest import run_main
-from tests.cli.test_pk_cmd import SIMULATE
+from tests.cli.test_pk_cmd import SIMULATE, TCI
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SVG_NAMESPACE = "{http://www.w3.org/2000/svg}"
@@ -102,5 +102,44 @@ def test_rate_changes_a_bolus_and_a_metabolite_are_drawn(
         "S-norketamine, plasma",
         # Simons models S-ketamine: the note must not speak of racemic ketamine.
         "ASSUMED ke0 of 1.93 /min, not a measured one",
+    ]:
+        assert expected in texts
+
+
+def test_plasma_tci_draws_the_target_the_curves_and_the_pump_rates(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "tci.svg"
+    draw(capsys, path, *TCI, "--mode", "plasma", "--targets", "30:100")
+    texts = svg_texts(path)
+    for expected in [
+        "Domino 1982: 70 kg. Plasma TCI for 60 min, target 150 ng/mL, then 100 ng/mL from 30 min",
+        "Concentration (ng/mL)",
+        "Time from start (min)",
+        "(mL/h)",
+        "mg/kg/h",
+        "Target (plasma)",
+        "Cp, plasma",
+        "no measured ke0 exists for racemic ketamine",
+    ]:
+        assert expected in texts
+
+
+def test_effect_site_tci_says_on_the_plot_that_ke0_is_assumed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    png = tmp_path / "tci.png"
+    draw(capsys, png, *TCI, "--mode", "effect-site")
+    assert png.read_bytes().startswith(PNG_SIGNATURE)
+    assert png.stat().st_size > 40_000
+    svg = tmp_path / "tci.svg"
+    draw(capsys, svg, *TCI, "--mode", "effect-site")
+    texts = svg_texts(svg)
+    for expected in [
+        "Effect-site TCI",
+        "Target (effect-site)",
+        "Ce, effect site (ke0 0.652 /min, assumed)",
+        "Effect-site targeting doses to the assumed ke0; plasma targeting is the "
+        "evidence-based mode for ketamine.",
     ]:
         assert expected in texts

@@ -237,6 +237,31 @@ class Patient:
         }
 
 
+def model_as_json(model: PKModel) -> dict[str, object]:
+    return {
+        "name": model.name,
+        "title": model.title,
+        "drug": model.drug,
+        "source": model.source,
+        "parameter_status": model.parameter_status,
+        "verified": model.verified,
+        "ke0_per_min": model.ke0_per_min,
+        "ke0_is_assumed": model.ke0_is_assumed,
+        "ke0_source": model.ke0_source or None,
+        "metabolite": None if model.metabolite is None else model.metabolite.name,
+    }
+
+
+def model_name(model: PKModel) -> str:
+    """ "Domino 1982 (racemic ketamine)"; the drug only once when the title has it."""
+    return model.title if model.drug in model.title else f"{model.title} ({model.drug})"
+
+
+def float_list(values: FloatArray | None) -> list[float] | None:
+    """An array as a JSON list (None stays None)."""
+    return None if values is None else [float(v) for v in values]
+
+
 def resolve_model(name: str) -> PKModel:
     try:
         return get_model(name)

@@ -1,7 +1,8 @@
 """`ketamine-clinic pk`: pharmacokinetic predictions from the command line.
 
 ``pk simulate`` predicts plasma (and assumed effect-site) concentrations for one patient
-and one infusion program. Pure computation (:mod:`ketamine_clinic.pharmacology`): no
+and one infusion program; ``pk tci`` works out the rate schedule that reaches and holds a
+target concentration. Pure computation (:mod:`ketamine_clinic.pharmacology`): no
 database and no Django. Plots (``--plot FILE.svg|.png``) need matplotlib, imported only
 when asked for.
 
@@ -15,7 +16,7 @@ import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ketamine_clinic.cli import pk_simulate
+from ketamine_clinic.cli import pk_simulate, pk_tci
 from ketamine_clinic.cli.base import Subcommand
 
 
@@ -34,6 +35,13 @@ ACTIONS: tuple[Action, ...] = (
         configure=pk_simulate.configure,
         run=pk_simulate.run,
     ),
+    Action(
+        name="tci",
+        help="target-controlled infusion: the rate schedule (mL/h) a pump runs to reach and "
+        "hold a plasma or (assumed-ke0) effect-site target",
+        configure=pk_tci.configure,
+        run=pk_tci.run,
+    ),
 )
 
 
@@ -51,8 +59,8 @@ def run(args: argparse.Namespace) -> int:
 
 COMMAND = Subcommand(
     name="pk",
-    help="Pharmacokinetic predictions (simulate); model output for decision support. "
-    "Needs no database.",
+    help="Pharmacokinetic predictions (simulate, tci); model output for decision "
+    "support. Needs no database.",
     configure=configure,
     run=run,
 )

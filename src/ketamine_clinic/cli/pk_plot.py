@@ -10,6 +10,7 @@ screen readers); PNG is drawn at 150 dpi.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -59,11 +60,11 @@ PREDICTION_NOTE: Final = "Model predictions for decision support, not measuremen
 CP_COLOUR: Final = "#1f4e79"
 CE_COLOUR: Final = "#c55a11"
 METABOLITE_COLOUR: Final = "#2e7d32"
-TARGET_COLOUR: Final = "#6a1b9a"
+TARGET_COLOUR: Final = "#00897b"
 PUMP_COLOUR: Final = "#37474f"
-BAND_COLOUR: Final = "#b39ddb"
+BAND_COLOUR: Final = "#ffcc80"
 REFERENCE_COLOUR: Final = "#616161"
-THRESHOLD_COLOURS: Final = ("#b71c1c", "#e65100", "#4a148c", "#004d40")
+THRESHOLD_COLOURS: Final = ("#b71c1c", "#6a1b9a", "#004d40", "#5d4037")
 
 
 @contextmanager
@@ -105,7 +106,7 @@ def _minute_ticks(ax: Axes, until_min: float) -> None:
 
 def _reference_lines(ax: Axes) -> None:
     low, high = DISSOCIATION_NG_PER_ML
-    ax.axhspan(low, high, color=BAND_COLOUR, alpha=0.22, lw=0, label=DISSOCIATION_LABEL)
+    ax.axhspan(low, high, color=BAND_COLOUR, alpha=0.3, lw=0, label=DISSOCIATION_LABEL)
     ax.axhline(
         OBSERVED_CMAX_NG_PER_ML,
         color=REFERENCE_COLOUR,
@@ -142,8 +143,11 @@ def _figure(title: str, height_ratios: Sequence[float]) -> tuple[Figure, Axes, l
     return fig, legend_ax, panels
 
 
-def _wrap(title: str, width: int = 112) -> str:
-    return "\n".join(textwrap.fill(line, width) for line in title.splitlines())
+def _wrap(title: str, width: int = 100) -> str:
+    """Lines of at most ``width`` characters, never breaking a number from its unit."""
+    glued = re.sub(r"(\d) (?=[a-zA-Z%])", "\\1\u00a0", title)
+    wrapped = "\n".join(textwrap.fill(line, width) for line in glued.splitlines())
+    return wrapped.replace("\u00a0", " ")
 
 
 def _legend(legend_ax: Axes, *axes: Axes, ncols: int = 2) -> None:
@@ -303,4 +307,183 @@ def plot_simulation(path: Path, plot: SimulationPlot) -> None:
         _pump_panel(pump_ax, plot.pump, until_min)
         _minute_ticks(pump_ax, until_min)
         _notes(fig, notes)
+        _save(fig, path)
+
+
+# --------------------------------------------------------------------------------------
+# pk tci
+# --------------------------------------------------------------------------------------
+
+EFFECT_SITE_MODE_NOTE: Final = (
+    "Effect-site targeting doses to the assumed ke0; plasma targeting is the evidence-based "
+    "mode for ketamine."
+)
+
+
+@dataclass(frozen=True)
+class TciPlot:
+    title: str
+    drug: str
+    mode: str
+    t_s: FloatArray
+    cp_ng_per_ml: FloatArray
+    ce_ng_per_ml: FloatArray | None
+    ke0_per_min: float | None
+    targets: Sequence[tuple[float, float]]
+    pump: PumpProgram
+
+
+def _target_steps(
+    targets: Sequence[tuple[float, float]], until_s: float
+) -> tuple[list[float], list[float]]:
+    x = [t / S_PER_MIN for t, _ in targets] + [until_s / S_PER_MIN]
+    y = [c for _, c in targets] + [targets[-1][1]]
+    return x, y
+
+
+def plot_tci(path: Path, plot: TciPlot) -> None:
+    """Cp, Ce and the target over time; the pump's rate schedule (mL/h) underneath."""
+    t_min = plot.t_s / S_PER_MIN
+    until_min = float(t_min[-1])
+    with _style():
+        fig, legend_ax, (top_ax, pump_ax) = _figure(plot.title, (3.0, 1.3))
+        _reference_lines(top_ax)
+        x, y = _target_steps(plot.targets, float(plot.t_s[-1]))
+        site = "plasma" if plot.mode == "plasma" else "effect-site"
+        # A wide pale band under the curves: Cp or Ce runs inside it when on target.
+        top_ax.step(
+            x,
+            y,
+            where="post",
+            color=TARGET_COLOUR,
+            lw=7,
+            alpha=0.28,
+            solid_joinstyle="miter",
+            label=f"Target ({site})",
+        )
+        top_ax.plot(t_min, plot.cp_ng_per_ml, color=CP_COLOUR, lw=2.2, label="Cp, plasma")
+        highest = max(float(np.max(plot.cp_ng_per_ml)), max(y))
+        notes = [PREDICTION_NOTE]
+        if plot.ce_ng_per_ml is not None:
+            top_ax.plot(
+                t_min,
+                plot.ce_ng_per_ml,
+                color=CE_COLOUR,
+                lw=1.8,
+                ls="--",
+                label=f"Ce, effect site (ke0 {plot.ke0_per_min:g} /min, assumed)",
+            )
+            highest = max(highest, float(np.max(plot.ce_ng_per_ml)))
+            if plot.ke0_per_min is not None:
+                notes.insert(0, ke0_note(plot.ke0_per_min, plot.drug))
+        if plot.mode != "plasma":
+            notes.insert(0, EFFECT_SITE_MODE_NOTE)
+        _concentration_axis(top_ax, highest)
+        _legend(legend_ax, top_ax, ncols=2)
+        _pump_panel(pump_ax, plot.pump, until_min)
+        _minute_ticks(pump_ax, until_min)
+        _notes(fig, notes)
+        _save(fig, path)
+
+
+# --------------------------------------------------------------------------------------
+# pk population
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PopulationPlot:
+    title: str
+    drug: str
+    t_s: FloatArray
+    percentiles: Sequence[float]
+    cp_percentiles_ng_per_ml: FloatArray  # (len(percentiles), T)
+    ce_median_ng_per_ml: FloatArray | None
+    ke0_per_min: float | None
+    thresholds_ng_per_ml: Sequence[float]
+    fraction_above: FloatArray  # (len(thresholds), T)
+    variability_published: bool
+    variability_source: str
+
+
+def plot_population(path: Path, plot: PopulationPlot) -> None:
+    """Percentile bands of Cp (5-95, 25-75, median); % of patients above each threshold."""
+    t_min = plot.t_s / S_PER_MIN
+    until_min = float(t_min[-1])
+
+    def row(q: float) -> FloatArray:
+        index = list(plot.percentiles).index(q)
+        return np.asarray(plot.cp_percentiles_ng_per_ml[index], dtype=np.float64)
+
+    with _style():
+        fig, legend_ax, (top_ax, share_ax) = _figure(plot.title, (3.0, 1.3))
+        _reference_lines(top_ax)
+        top_ax.fill_between(
+            t_min,
+            row(5.0),
+            row(95.0),
+            color=CP_COLOUR,
+            alpha=0.16,
+            lw=0,
+            label="Cp, 5th-95th percentile",
+        )
+        top_ax.fill_between(
+            t_min,
+            row(25.0),
+            row(75.0),
+            color=CP_COLOUR,
+            alpha=0.34,
+            lw=0,
+            label="Cp, 25th-75th percentile",
+        )
+        top_ax.plot(t_min, row(50.0), color=CP_COLOUR, lw=2.2, label="Cp, median")
+        notes = []
+        if plot.variability_published:
+            notes.append(f"Variability PUBLISHED: {plot.variability_source}.")
+        else:
+            notes.append(f"Variability ASSUMED, not published: {plot.variability_source}.")
+        if plot.ce_median_ng_per_ml is not None:
+            top_ax.plot(
+                t_min,
+                plot.ce_median_ng_per_ml,
+                color=CE_COLOUR,
+                lw=1.6,
+                ls="--",
+                label=f"Ce, median (ke0 {plot.ke0_per_min:g} /min, assumed)",
+            )
+            if plot.ke0_per_min is not None:
+                notes.append(ke0_note(plot.ke0_per_min, plot.drug))
+        notes.append(PREDICTION_NOTE)
+        highest = float(np.max(row(95.0)))
+        for k, threshold in enumerate(plot.thresholds_ng_per_ml):
+            colour = THRESHOLD_COLOURS[k % len(THRESHOLD_COLOURS)]
+            top_ax.axhline(threshold, color=colour, lw=1.3, ls=(0, (6, 3)))
+            top_ax.annotate(
+                f"{threshold:g} ng/mL",
+                xy=(1.0, threshold),
+                xycoords=("axes fraction", "data"),
+                xytext=(-4, 3),
+                textcoords="offset points",
+                ha="right",
+                va="bottom",
+                fontsize=9,
+                color=colour,
+            )
+            share_ax.plot(
+                t_min,
+                100.0 * plot.fraction_above[k],
+                color=colour,
+                lw=1.8,
+                label=f"Cp above {threshold:g} ng/mL",
+            )
+            highest = max(highest, threshold)
+        _concentration_axis(top_ax, highest)
+        _legend(legend_ax, top_ax, share_ax, ncols=2)
+        share_ax.set_ylim(0.0, 100.0)
+        share_ax.yaxis.set_major_locator(MultipleLocator(25))
+        share_ax.set_ylabel("Patients above\nthreshold (%)")
+        share_ax.set_xlabel("Time from start (min)")
+        share_ax.grid(True, alpha=0.3)
+        _minute_ticks(share_ax, until_min)
+        _notes(fig, [_wrap(note, 130) for note in notes])
         _save(fig, path)

@@ -18,15 +18,17 @@ from ketamine_clinic.cli.base import CliError
 from ketamine_clinic.cli.pk_args import (
     RATE_CHANGES_HELP,
     S_PER_MIN,
-    FloatArray,
     Patient,
     RateChange,
     add_output_options,
     add_patient_options,
     check_plot_target,
     end_of_infusion_s,
+    float_list,
     library_errors,
     minutes,
+    model_as_json,
+    model_name,
     n,
     peak,
     program_as_json,
@@ -37,7 +39,6 @@ from ketamine_clinic.cli.pk_args import (
     time_grid_s,
     with_rate_changes,
 )
-from ketamine_clinic.pharmacology.models import PKModel
 from ketamine_clinic.pharmacology.program import InfusionProgram, constant_infusion
 from ketamine_clinic.pharmacology.solver import Simulation, simulate
 
@@ -181,25 +182,6 @@ def compute(args: argparse.Namespace) -> Result:
     return result
 
 
-def model_as_json(model: PKModel) -> dict[str, object]:
-    return {
-        "name": model.name,
-        "title": model.title,
-        "drug": model.drug,
-        "source": model.source,
-        "parameter_status": model.parameter_status,
-        "verified": model.verified,
-        "ke0_per_min": model.ke0_per_min,
-        "ke0_is_assumed": model.ke0_is_assumed,
-        "ke0_source": model.ke0_source or None,
-        "metabolite": None if model.metabolite is None else model.metabolite.name,
-    }
-
-
-def _array(values: FloatArray | None) -> list[float] | None:
-    return None if values is None else [float(v) for v in values]
-
-
 def as_json(result: Result) -> dict[str, object]:
     sim, order, patient = result.simulation, result.order, result.patient
     weight = patient.weight_kg
@@ -232,18 +214,13 @@ def as_json(result: Result) -> dict[str, object]:
             "ce_max_ng_per_ml": None if ce is None else float(np.max(ce)),
             "metabolite_max_ng_per_ml": None if metabolite is None else float(np.max(metabolite)),
         },
-        "t_s": _array(sim.t_s),
-        "cp_ng_per_ml": _array(sim.cp_ng_per_ml),
-        "ce_ng_per_ml": _array(ce),
+        "t_s": float_list(sim.t_s),
+        "cp_ng_per_ml": float_list(sim.cp_ng_per_ml),
+        "ce_ng_per_ml": float_list(ce),
         "metabolite": patient.model.metabolite_name,
-        "metabolite_ng_per_ml": _array(metabolite),
+        "metabolite_ng_per_ml": float_list(metabolite),
         "warnings": list(patient.model.warnings),
     }
-
-
-def model_name(model: PKModel) -> str:
-    """ "Domino 1982 (racemic ketamine)"; the drug only once when the title has it."""
-    return model.title if model.drug in model.title else f"{model.title} ({model.drug})"
 
 
 def summary_lines(result: Result) -> list[str]:
@@ -274,8 +251,10 @@ def summary_lines(result: Result) -> list[str]:
                 f"{minutes(result.end_of_infusion_s)}",
             )
         )
-    else:
+    elif any(rate > 0 for rate in program.rates_mg_per_h):
         rows.append(("Cp at end of infusion", f"still running at {minutes(result.until_s)}"))
+    else:
+        rows.append(("Cp at end of infusion", "no infusion (bolus only)"))
     rows.append(
         ("Cp at the end", f"{n(float(sim.cp_ng_per_ml[-1]), 0)} ng/mL at {minutes(result.until_s)}")
     )
