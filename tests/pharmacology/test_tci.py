@@ -9,6 +9,7 @@ predictions.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 
@@ -221,7 +222,7 @@ def test_consecutive_equal_rates_are_merged_and_the_infusion_stops_at_the_end() 
 
 @pytest.mark.parametrize(
     ("update_interval_s", "prediction_step_s", "duration_s"),
-    [(10.0, 1.0, 600.0), (7.3, 0.5, 612.25), (math.pi, 1.0, 300.0)],
+    [(10.0, 1.0, 600.0), (10.0, 3.0, 600.5), (7.3, 0.5, 612.25), (math.pi, 1.0, 300.0)],
 )
 def test_the_predicted_curves_are_those_of_the_program(
     update_interval_s: float, prediction_step_s: float, duration_s: float
@@ -527,3 +528,31 @@ def test_every_rate_is_one_the_pump_can_run(
         if fraction is not None:
             cap = target_ng_per_ml * (1.0 + fraction)
             assert float(schedule.cp_ng_per_ml.max()) <= cap * (1.0 + 1e-9)
+
+
+def test_the_peak_search_reaches_far_enough_for_a_slow_effect_site() -> None:
+    # ke0 0.086 /min, the slowest value in use for ketamine (reference): the peak after a
+    # pulse comes several minutes later, and the search must still find it.
+    slow = model_from_rate_constants(
+        name="domino-slow-ke0",
+        v1_l_per_kg=0.063,
+        k10_per_min=0.438,
+        k12_per_min=0.592,
+        k13_per_min=0.590,
+        k21_per_min=0.247,
+        k31_per_min=0.0146,
+        ke0_per_min=0.086,
+    ).for_patient(weight_kg=70.0)
+    schedule = effect_site_tci(slow, target_ng_per_ml=TARGET, duration_s=3600.0, pump=PUMP)
+    t = np.arange(0.0, 3601.0)
+    ce = simulate(slow, schedule.program, t).ce_ng_per_ml
+    assert ce is not None
+    assert float(ce.max()) <= TARGET * 1.001
+    assert 90.0 < reach_time_s(t, ce, TARGET) < 15 * 60.0
+
+
+def test_the_ke0_statement_is_added_even_if_the_model_did_not_carry_it() -> None:
+    bare = dataclasses.replace(domino(), warnings=())
+    for tci in (plasma_tci, effect_site_tci):
+        schedule = tci(bare, target_ng_per_ml=TARGET, duration_s=300.0, pump=PUMP)
+        assert KE0_ASSUMED_WARNING.format(ke0=0.652) in schedule.warnings

@@ -14,13 +14,19 @@ interval that puts the prediction on the target:
   target at every ``tau`` is ``min_tau (target - Ce_free(tau)) / Ce_pulse(tau)``, and the
   ``tau`` where that minimum falls is the time of peak. Shafer and Gregg find the peak by
   iterating on ``tau``; the minimum over a 1 s grid gives the same rate in one vectorised
-  step. Once the target is reached the same rule maintains it.
+  step. Once Ce is on the target (and Cp near it) the rate that holds Cp on the target
+  maintains it: at equilibrium Cp = Ce, and the peak rule alone would alternate between
+  zero and double rates.
 
 The pump constrains the result: a rate is clamped to ``[0, max]`` in mL/h and put on the
-pump's rate resolution, so the schedule is exactly what the pump runs and the
-predictions are those of that schedule, not of an idealised controller. Every step is
-exact (``transition``: the matrix exponential of the model over the interval); nothing
-here steps with Euler.
+pump's rate resolution (to the nearest step for plasma targeting, down for effect-site
+targeting so the peak never passes the target), so the schedule is exactly what the pump
+runs and the predictions are those of that schedule, not of an idealised controller. The
+state advances with the rate actually run, so rounding is corrected at the next update.
+Every step is exact (``transition``: the matrix exponential of the model over the
+interval); nothing here steps with Euler. Look-ahead rows and predicted curves come from
+powers of those few transition matrices, so a 60 min schedule costs a handful of
+milliseconds.
 
 References
 ----------
@@ -46,7 +52,7 @@ import numpy.typing as npt
 from ketamine_clinic.pharmacology.errors import InvalidModel, InvalidProgram
 from ketamine_clinic.pharmacology.models import NG_PER_ML_PER_MG_PER_L, S_PER_MIN, PatientModel
 from ketamine_clinic.pharmacology.program import S_PER_H, InfusionProgram
-from ketamine_clinic.pharmacology.solver import propagate, simulate, transition
+from ketamine_clinic.pharmacology.solver import Transition, simulate, transition
 
 FloatArray = npt.NDArray[np.float64]
 TciMode = Literal["plasma", "effect-site"]
@@ -65,7 +71,7 @@ MIN_UPDATE_INTERVAL_S: Final = 1.0
 MAX_DURATION_S: Final = 24 * 3600.0
 MAX_PREDICTION_POINTS: Final = 2_000_000
 # Above this many distinct interval layouts on the prediction grid, predict with simulate().
-MAX_PREDICTION_GROUPS: Final = 32
+MAX_PREDICTION_GROUPS: Final = 4
 
 # Grid of the effect-site peak search (s): the predicted peak is checked every second.
 PEAK_SEARCH_STEP_S: Final = 1.0
@@ -331,64 +337,85 @@ def _largest_rate_mg_per_h(free: FloatArray, pulse: FloatArray, ceiling: float) 
     return float(np.min((ceiling - free) / pulse))
 
 
-@dataclass(frozen=True, eq=False)
-class _Step:
-    """One update of length ``dt_s``: ``x(t + dt) = phi x + gamma * rate_mg_per_h``.
+class _Transitions:
+    """Exact one-step transitions, one ``expm`` per distinct step length.
 
-    ``Cp(t + dt) = cp_end_free @ x + cp_end_per_mg_per_h * rate`` (Jacobs' look-ahead).
+    Everything else (look-ahead rows, pulse responses, predicted curves) is built from
+    these by matrix products: a LAPACK call costs milliseconds when OpenBLAS threads
+    compete for a busy core, a small matrix product microseconds.
     """
 
-    phi: FloatArray
-    gamma_per_mg_per_h: FloatArray
-    cp_end_free: FloatArray
-    cp_end_per_mg_per_h: float
+    def __init__(self, model: PatientModel) -> None:
+        self.model = model
+        self._cache: dict[float, Transition] = {}
+
+    def __call__(self, dt_s: float) -> Transition:
+        key = round(dt_s, 9)
+        found = self._cache.get(key)
+        if found is None:
+            found = transition(self.model.system_matrix_per_s, self.model.input_vector, key)
+            self._cache[key] = found
+        return found
+
+
+def _row_powers(readouts: FloatArray, phi: FloatArray, count: int) -> FloatArray:
+    """``readouts @ phi^j`` for j = 0..count-1: shape (count, R, n), by doubling.
+
+    ``readouts`` (R, n). Each row takes at most log2(count) products, so rounding stays
+    near machine precision (no error grows with j as in a step-by-step recurrence).
+    """
+    out = np.empty((count, *readouts.shape))
+    out[0] = readouts
+    filled = 1
+    power = phi  # phi ** filled
+    while filled < count:
+        take = min(filled, count - filled)
+        out[filled : filled + take] = out[:take] @ power
+        filled += take
+        if filled < count:
+            power = power @ power
+    return out
 
 
 @dataclass(frozen=True, eq=False)
 class _Search:
-    """The peak search over ``tau`` (1 s grid over the interval and the horizon after it).
+    """The look-ahead of one update of length dt, on the peak-search grid ``tau``.
 
-    ``free`` rows (m, n) map a state to the course without further drug, ng/mL; ``pulse``
-    (m,) is the course after one 1 mg/h pulse of length dt from a zero state.
+    ``tau`` is every second inside the interval, its end, then every second after it up
+    to the horizon. ``free`` (R, m, n) maps a state to the course without further drug,
+    ``pulse`` (R, m) is the course after a 1 mg/h pulse of length dt from zero; R read-outs
+    (Ce, then Cp), ng/mL.
     """
 
-    ce_free: FloatArray
-    ce_pulse: FloatArray
-    cp_free: FloatArray
-    cp_pulse: FloatArray
+    tau_s: FloatArray
+    free: FloatArray
+    pulse: FloatArray
 
 
-def _search_grid_s(dt_s: float, horizon_s: float) -> FloatArray:
-    grid = np.arange(1, math.ceil(horizon_s / PEAK_SEARCH_STEP_S) + 1) * PEAK_SEARCH_STEP_S
-    return np.unique(np.concatenate((grid, [dt_s])))
+def _build_search(
+    transitions: _Transitions, readouts: FloatArray, dt_s: float, after_s: float
+) -> _Search:
+    """Look-ahead rows from powers of the one-second transition (no eigen-solve).
 
-
-def _free_rows(model: PatientModel, readout_per_l: FloatArray, tau_s: FloatArray) -> FloatArray:
-    """``readout @ expm(K tau)`` for every tau: shape (m, n), in ng/mL per mg.
-
-    Propagating the read-out through the transposed system gives all rows in one exact
-    solve: ``(r^T expm(K tau))^T = expm(K^T tau) r``.
+    With ``Phi_1 = expm(K * 1 s)`` and ``rows_j = r Phi_1^j``: inside the pulse, at j s,
+    the response is ``sum_{i<j} rows_i gamma_1``; after it, at dt + j s, the free course is
+    ``rows_j Phi_dt x`` and the pulse's is ``rows_j gamma_dt``.
     """
-    k_t = np.ascontiguousarray(model.system_matrix_per_s.T)
-    rows = propagate(k_t, model.input_vector, readout_per_l, 0.0, tau_s)
-    return np.asarray(rows * NG_PER_ML_PER_MG_PER_L, dtype=np.float64)
-
-
-def _pulse(
-    model: PatientModel,
-    readout_per_l: FloatArray,
-    gamma_per_mg_per_h: FloatArray,
-    dt_s: float,
-    tau_s: FloatArray,
-) -> FloatArray:
-    """Read-out after a 1 mg/h pulse of length dt from zero, at each tau (ng/mL)."""
-    during = tau_s[tau_s <= dt_s]
-    after = tau_s[tau_s > dt_s] - dt_s
-    k, b = model.system_matrix_per_s, model.input_vector
-    on = propagate(k, b, np.zeros(model.n_states), 1.0, during)
-    off = propagate(k, b, gamma_per_mg_per_h, 0.0, after)
-    states = np.concatenate((on, off))
-    return np.asarray(states @ readout_per_l * NG_PER_ML_PER_MG_PER_L, dtype=np.float64)
+    one = transitions(PEAK_SEARCH_STEP_S)
+    end = transitions(dt_s)
+    inside = max(math.ceil(dt_s / PEAK_SEARCH_STEP_S - 1e-9) - 1, 0)  # grid points < dt
+    after = math.ceil(after_s / PEAK_SEARCH_STEP_S)
+    rows = _row_powers(readouts, one.phi, max(inside, after) + 1)
+    tau_inside = np.arange(1, inside + 1) * PEAK_SEARCH_STEP_S
+    tau_after = dt_s + np.arange(after + 1) * PEAK_SEARCH_STEP_S
+    pulse_inside = np.cumsum(rows[:inside] @ one.gamma_per_mg_per_h, axis=0)
+    free = np.concatenate((rows[1 : inside + 1], rows[: after + 1] @ end.phi))
+    pulse = np.concatenate((pulse_inside, rows[: after + 1] @ end.gamma_per_mg_per_h))
+    return _Search(
+        tau_s=np.concatenate((tau_inside, tau_after)),
+        free=np.ascontiguousarray(free.transpose(1, 0, 2)),
+        pulse=np.ascontiguousarray(pulse.T),
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -402,26 +429,15 @@ class _PlasmaController:
     def __init__(self, model: PatientModel, unit_mg_per_h: float) -> None:
         self.model = model
         self.unit_mg_per_h = unit_mg_per_h
+        self.transitions = _Transitions(model)
         self.cp_readout = model.cp_readout_per_l * NG_PER_ML_PER_MG_PER_L
-        self._steps: dict[float, _Step] = {}
-
-    def step(self, dt_s: float) -> _Step:
-        """The exact transition for ``dt_s``, computed once per distinct step length."""
-        found = self._steps.get(dt_s)
-        if found is None:
-            tr = transition(self.model.system_matrix_per_s, self.model.input_vector, dt_s)
-            found = _Step(
-                phi=tr.phi,
-                gamma_per_mg_per_h=tr.gamma_per_mg_per_h,
-                cp_end_free=self.cp_readout @ tr.phi,
-                cp_end_per_mg_per_h=float(self.cp_readout @ tr.gamma_per_mg_per_h),
-            )
-            self._steps[dt_s] = found
-        return found
 
     def plasma_rate_mg_per_h(self, x: FloatArray, target: float, dt_s: float) -> float:
-        step = self.step(dt_s)
-        return (target - float(step.cp_end_free @ x)) / step.cp_end_per_mg_per_h
+        """``(target - Cp_free(t + dt)) / Cp_unit(dt)``, unclamped."""
+        step = self.transitions(dt_s)
+        cp_free = float(self.cp_readout @ (step.phi @ x))
+        cp_unit = float(self.cp_readout @ step.gamma_per_mg_per_h)
+        return (target - cp_free) / cp_unit
 
     def rate_steps(self, x: FloatArray, target: float, dt_s: float) -> int:
         return _nearest_steps(self.plasma_rate_mg_per_h(x, target, dt_s), self.unit_mg_per_h)
@@ -437,14 +453,12 @@ class _EffectSiteController(_PlasmaController):
         *,
         ce_readout_per_l: FloatArray,
         ke0_per_min: float,
-        interval_s: float,
         overshoot_fraction: float | None,
     ) -> None:
         super().__init__(model, unit_mg_per_h)
-        self.ce_readout_per_l = ce_readout_per_l
         self.ce_readout = ce_readout_per_l * NG_PER_ML_PER_MG_PER_L
         self.overshoot_fraction = overshoot_fraction
-        self.horizon_s = interval_s + max(
+        self.after_s = max(
             PEAK_SEARCH_KE0_TIME_CONSTANTS * S_PER_MIN / ke0_per_min, MIN_PEAK_SEARCH_HORIZON_S
         )
         self._searches: dict[float, _Search] = {}
@@ -452,15 +466,8 @@ class _EffectSiteController(_PlasmaController):
     def search(self, dt_s: float) -> _Search:
         found = self._searches.get(dt_s)
         if found is None:
-            gamma = self.step(dt_s).gamma_per_mg_per_h
-            tau = _search_grid_s(dt_s, max(self.horizon_s, dt_s))
-            cp_r = self.model.cp_readout_per_l
-            found = _Search(
-                ce_free=_free_rows(self.model, self.ce_readout_per_l, tau),
-                ce_pulse=_pulse(self.model, self.ce_readout_per_l, gamma, dt_s, tau),
-                cp_free=_free_rows(self.model, cp_r, tau),
-                cp_pulse=_pulse(self.model, cp_r, gamma, dt_s, tau),
-            )
+            readouts = np.stack((self.ce_readout, self.cp_readout))
+            found = _build_search(self.transitions, readouts, dt_s, self.after_s)
             self._searches[dt_s] = found
         return found
 
@@ -476,12 +483,12 @@ class _EffectSiteController(_PlasmaController):
             rate = self.plasma_rate_mg_per_h(x, target, dt_s)
             n_steps = _floor_steps(rate, self.unit_mg_per_h)
         else:
-            rate = _largest_rate_mg_per_h(search.ce_free @ x, search.ce_pulse, target)
+            rate = _largest_rate_mg_per_h(search.free[0] @ x, search.pulse[0], target)
             # Round down: the predicted peak must stay at or below the target.
             n_steps = _floor_steps(rate, self.unit_mg_per_h)
         if self.overshoot_fraction is not None:
             cap = target * (1.0 + self.overshoot_fraction)
-            cap_rate = _largest_rate_mg_per_h(search.cp_free @ x, search.cp_pulse, cap)
+            cap_rate = _largest_rate_mg_per_h(search.free[1] @ x, search.pulse[1], cap)
             if n_steps * self.unit_mg_per_h > cap_rate:
                 n_steps = _floor_steps(cap_rate, self.unit_mg_per_h)
         return n_steps
@@ -501,6 +508,7 @@ def _update_times(
 
 def _predict(
     model: PatientModel,
+    transitions: _Transitions,
     updates: list[float],
     duration_s: float,
     states_mg: FloatArray,
@@ -511,14 +519,16 @@ def _predict(
     """Cp and Ce on the prediction grid from the states at the updates, or None.
 
     Grid points inside an interval lie at the same offsets from its start in almost every
-    interval (e.g. 0..9 s of each 10 s interval), so the response matrices are computed
-    once per distinct (length, offsets) and applied to all those intervals at once. When
-    the offsets vary too much (an interval that is no multiple of the step) the caller
-    falls back to :func:`simulate`.
+    interval (0, 1, ..., 9 s of each 10 s interval), so the response rows are built once
+    per distinct (length, count, first offset) from powers of the grid step's transition
+    and applied to all those intervals at once. With more distinct layouts than
+    ``MAX_PREDICTION_GROUPS`` (an interval that is no multiple of the step) the caller
+    uses :func:`simulate` instead.
     """
-    readouts = [model.cp_readout_per_l]
+    readout_list = [model.cp_readout_per_l]
     if model.ce_readout_per_l is not None:
-        readouts.append(model.ce_readout_per_l)
+        readout_list.append(model.ce_readout_per_l)
+    readouts = np.stack(readout_list) * NG_PER_ML_PER_MG_PER_L  # (R, n)
     start = np.asarray(updates)
     lo = np.searchsorted(grid_s, start, side="left")
     last = int(np.searchsorted(grid_s, duration_s, side="left"))
@@ -534,20 +544,27 @@ def _predict(
         groups.setdefault(key, []).append(k)
     if len(groups) > MAX_PREDICTION_GROUPS:
         return None
-    step_s = float(grid_s[1] - grid_s[0]) if grid_s.size > 1 else 0.0
-    k_mat, b = model.system_matrix_per_s, model.input_vector
-    out = np.empty((len(readouts), grid_s.size))
+    out = np.empty((readouts.shape[0], grid_s.size))
     for (_, count, first_s), members in groups.items():
-        tau: FloatArray = first_s + np.arange(count, dtype=np.float64) * step_s
+        # rows[j] = r expm(K (first + j h)); unit[j]: response at that offset to 1 mg/h.
+        rows = readouts[None]
+        unit = np.zeros((1, readouts.shape[0]))
+        if count > 1:
+            step = transitions(float(grid_s[1] - grid_s[0]))
+            rows = _row_powers(readouts, step.phi, count)
+            unit = np.concatenate((unit, np.cumsum(rows[:-1] @ step.gamma_per_mg_per_h, axis=0)))
+        if first_s > 0:
+            lead = transitions(first_s)
+            unit = unit + rows @ lead.gamma_per_mg_per_h
+            rows = rows @ lead.phi
         ks = np.asarray(members)
-        idx = lo[ks][:, None] + np.arange(count)[None, :]
-        unit_states = propagate(k_mat, b, np.zeros(model.n_states), 1.0, tau)
-        for i, r in enumerate(readouts):
-            free = _free_rows(model, r, tau)  # (count, n)
-            unit = unit_states @ r * NG_PER_ML_PER_MG_PER_L  # (count,)
-            out[i, idx] = states_mg[ks] @ free.T + rates_mg_per_h[ks, None] * unit[None, :]
-    out[:, last:] = (np.stack(readouts) @ end_state_mg * NG_PER_ML_PER_MG_PER_L)[:, None]
-    return out[0], (out[1] if len(readouts) > 1 else None)
+        idx = lo[ks][:, None] + np.arange(count)[None, :]  # (G, count)
+        # (G, n) x (count, R, n) -> (R, G, count)
+        values = np.einsum("gn,jrn->rgj", states_mg[ks], rows)
+        values += rates_mg_per_h[ks][None, :, None] * unit.T[:, None, :]
+        out[:, idx] = values
+    out[:, last:] = (readouts @ end_state_mg)[:, None]
+    return out[0], (out[1] if readouts.shape[0] > 1 else None)
 
 
 def _run(
@@ -578,7 +595,7 @@ def _run(
             n_steps = max_steps
         chosen.append(n_steps)
         states.append(x)
-        step = controller.step(dt)
+        step = controller.transitions(dt)
         x = step.phi @ x + step.gamma_per_mg_per_h * (n_steps * controller.unit_mg_per_h)
 
     # Merge equal consecutive rates; stop at the end of the schedule.
@@ -607,6 +624,7 @@ def _run(
         grid = np.append(grid, duration)
     predicted = _predict(
         model,
+        controller.transitions,
         updates,
         duration,
         np.array(states),
@@ -822,10 +840,18 @@ def effect_site_tci(
         rate = min_tau (target - f(tau)) / g(tau)
 
     is the rate whose predicted peak equals the target; the binding tau is the time of
-    the peak. With a cap, the same bound on Cp (``cap - Cp_free) / Cp_pulse``) also
-    applies. The rate is rounded *down* to the pump's resolution, so neither the peak nor
-    the cap is exceeded, and clamped to the pump's maximum. A negative rate (the free
-    course already exceeds the target, e.g. after the target was lowered) gives rate 0.
+    the peak (at least 60 s of search beyond the interval). With a cap, the same bound on
+    Cp, ``min_tau (cap - Cp_free(tau)) / Cp_pulse(tau)``, also applies. A negative rate
+    (the free course already exceeds the target, e.g. after the target was lowered) gives
+    rate 0.
+
+    Maintenance: with Ce within 99-100.1% of the target and Cp within 80-100.5% of it,
+    the rate is the plasma rule's (:func:`plasma_tci`) for Cp = target, since Cp = Ce at
+    equilibrium; the peak rule alone would alternate between zero and double rates. The
+    R package tci does the same (switching to plasma targeting near the target).
+
+    Every rate is rounded *down* to the pump's resolution, so neither the peak nor the
+    cap is exceeded, and clamped to the pump's maximum.
 
     References
     ----------
@@ -871,7 +897,6 @@ def effect_site_tci(
         pump.rate_resolution_ml_per_h * pump.concentration_mg_per_ml,
         ce_readout_per_l=ce_readout,
         ke0_per_min=ke0_per_min,
-        interval_s=request.update_interval_s,
         overshoot_fraction=fraction,
     )
     return _run(model, "effect-site", controller, request, pump)
