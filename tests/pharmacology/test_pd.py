@@ -160,3 +160,13 @@ def test_haemodynamics_refuse_impossible_baselines(hr: float, map_: float, field
     with pytest.raises(InvalidPharmacodynamicInput) as info:
         haemodynamic_response(100.0, baseline_hr_per_min=hr, baseline_map_mmhg=map_)
     assert info.value.field == field
+
+
+def test_every_docstring_example_of_the_pd_module_runs() -> None:
+    import doctest
+
+    from ketamine_clinic.pharmacology import pd
+
+    failed, attempted = doctest.testmod(pd, optionflags=doctest.ELLIPSIS)
+    assert attempted > 0
+    assert failed == 0
