@@ -37,7 +37,7 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
         "--start",
         "--json",
     ],
-    "pk": ["simulate", "tci"],
+    "pk": ["simulate", "tci", "population"],
 }
 
 

@@ -13,6 +13,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from ketamine_clinic.pharmacology.models import get_model
+from ketamine_clinic.pharmacology.population import simulate_population
 from ketamine_clinic.pharmacology.program import apply_rate_changes, constant_infusion
 from ketamine_clinic.pharmacology.solver import simulate
 from ketamine_clinic.pharmacology.tci import PumpLimits, plasma_tci
@@ -445,6 +446,10 @@ def test_a_malformed_pk_command_line_gets_one_line_and_exit_2(
                 "--plot",
             ],
         ),
+        (
+            "population",
+            ["-n", "--seed", "--threshold-ng-per-ml", "--dose-mg-per-kg", "--json", "--plot"],
+        ),
     ],
 )
 def test_each_pk_action_has_help_naming_its_options(
@@ -630,6 +635,150 @@ def test_a_malformed_tci_command_line_gets_one_line_and_exit_2(
 
 
 # --------------------------------------------------------------------------------------
+# pk population
+# --------------------------------------------------------------------------------------
+
+POPULATION = (
+    "pk",
+    "population",
+    "-n",
+    "500",
+    "--model",
+    "domino",
+    "--weight-kg",
+    "70",
+    "--dose-mg-per-kg",
+    "0.5",
+    "--duration-min",
+    "40",
+    "--until-min",
+    "180",
+    "--step-s",
+    "10",
+)
+
+
+def test_population_json_has_bands_thresholds_and_says_the_variability_is_assumed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    result = run_json(capsys, *POPULATION, "--seed", "3", "--threshold-ng-per-ml", "185", "250")
+    assert result["n_patients"] == 500
+    assert result["seed"] == 3
+    assert result["percentiles"] == [5.0, 25.0, 50.0, 75.0, 95.0]
+    t_s = floats(result["t_s"])
+    assert t_s.shape == (1081,)
+    bands = np.asarray(result["cp_percentiles_ng_per_ml"], dtype=np.float64)
+    assert bands.shape == (5, 1081)
+    assert np.all(np.diff(bands, axis=0) >= 0)  # 5th <= 25th <= median <= 75th <= 95th
+    assert np.asarray(result["ce_percentiles_ng_per_ml"], dtype=np.float64).shape == (5, 1081)
+    direct = simulate_population(
+        get_model("domino"),
+        constant_infusion(35.0, 2400.0),
+        t_s,
+        n_patients=500,
+        weight_kg=70.0,
+        seed=3,
+        thresholds_ng_per_ml=(185.0, 250.0),
+    )
+    assert_array_equal(bands, direct.cp_percentiles_ng_per_ml)
+    thresholds = result["thresholds"]
+    assert isinstance(thresholds, list)
+    assert [t["threshold_ng_per_ml"] for t in thresholds] == [185.0, 250.0]
+    for i, threshold in enumerate(thresholds):
+        assert threshold["fraction_ever_above"] == direct.fraction_ever_above[i]
+        assert_array_equal(floats(threshold["fraction_above"]), direct.fraction_above_ng_per_ml[i])
+    # More patients exceed the lower threshold; the median at 40 min is ~240 ng/mL.
+    assert thresholds[0]["fraction_ever_above"] > thresholds[1]["fraction_ever_above"] > 0
+    variability = result["variability"]
+    assert isinstance(variability, dict)
+    assert variability["published"] is False
+    warnings = result["warnings"]
+    assert isinstance(warnings, list)
+    assert any("assumption, not a published value" in w for w in warnings)
+
+
+def test_population_uses_the_published_variability_where_there_is_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = with_options(POPULATION, "--model", "herd", "--weight-kg", "20", "--age-years", "6")
+    result = run_json(capsys, *args)
+    variability = result["variability"]
+    assert isinstance(variability, dict)
+    assert variability["published"] is True
+    assert "Herd" in str(variability["source"])
+    thresholds = result["thresholds"]
+    assert isinstance(thresholds, list)
+    assert [t["threshold_ng_per_ml"] for t in thresholds] == [250.0]  # the default
+
+
+def test_the_same_seed_gives_the_same_population_and_another_seed_another(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    first = run_json(capsys, *POPULATION, "--seed", "1")
+    again = run_json(capsys, *POPULATION, "--seed", "1")
+    other = run_json(capsys, *POPULATION, "--seed", "2")
+    assert first["cp_percentiles_ng_per_ml"] == again["cp_percentiles_ng_per_ml"]
+    assert first["cp_percentiles_ng_per_ml"] != other["cp_percentiles_ng_per_ml"]
+
+
+def test_population_prints_a_summary_with_the_spread_and_the_exceedance(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run_main(capsys, *POPULATION)
+    assert code == 0
+    assert err == ""
+    lines = out.splitlines()
+    assert "Patients                  500 simulated around 70 kg (seed 0)" in lines
+    assert any(
+        line.startswith("Variability               ASSUMED, not published: ") for line in lines
+    )
+    assert any(
+        line.startswith("Median Cmax               ") and "5th-95th percentile" in line
+        for line in lines
+    )
+    assert any(
+        line.startswith("Cp above 250 ng/mL        ") and "% of patients" in line for line in lines
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        (
+            with_options(POPULATION, "-n", "0"),
+            "argument -n/--n-patients: must be 1 to 100,000; got 0",
+        ),
+        (
+            with_options(POPULATION, "-n", "many"),
+            "argument -n/--n-patients: must be a whole number of patients",
+        ),
+        (with_options(POPULATION, "--seed", "-1"), "argument --seed: must be 0 or more; got -1"),
+        (
+            with_options(POPULATION, "--threshold-ng-per-ml", "-5"),
+            "--threshold-ng-per-ml: must be at least 0 ng/mL; got -5",
+        ),
+        (with_options(POPULATION, "--model", "nope"), "--model: no model named 'nope'"),
+        (
+            with_options(POPULATION, "--plot", "bands.pdf"),
+            "argument --plot: the file name must end in .svg or .png",
+        ),
+        (
+            with_options(POPULATION, "--rate-changes", "20:resume"),
+            "--rate-changes: '20:resume': resume without an earlier pause",
+        ),
+    ],
+)
+def test_population_refuses_a_bad_value_in_one_line_naming_the_option(
+    capsys: pytest.CaptureFixture[str], args: list[str], reason: str
+) -> None:
+    code, out, err = run_main(capsys, *args)
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith(f"ketamine-clinic: error: {reason}")
+
+
+# --------------------------------------------------------------------------------------
 # No Django
 # --------------------------------------------------------------------------------------
 
@@ -638,6 +787,7 @@ def test_every_pk_action_with_a_plot_runs_without_importing_django(tmp_path: Pat
     runs = [
         [*SIMULATE, "--json", "--plot", str(tmp_path / "simulate.png")],
         [*TCI, "--mode", "effect-site", "--plot", str(tmp_path / "tci.svg")],
+        [*POPULATION, "--plot", str(tmp_path / "population.png")],
     ]
     probe = subprocess.run(  # noqa: S603 - our own interpreter and fixed arguments
         [
@@ -658,7 +808,7 @@ def test_every_pk_action_with_a_plot_runs_without_importing_django(tmp_path: Pat
         timeout=120,
         check=False,
     )
-    assert probe.stdout.strip() == "[0, 0] none", probe.stderr
-    for name in ("simulate.png", "tci.svg"):
+    assert probe.stdout.strip() == "[0, 0, 0] none", probe.stderr
+    for name in ("simulate.png", "tci.svg", "population.png"):
         assert (tmp_path / name).stat().st_size > 10_000
     assert not (tmp_path / "var").exists()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.conftest import run_main
-from tests.cli.test_pk_cmd import SIMULATE, TCI
+from tests.cli.test_pk_cmd import POPULATION, SIMULATE, TCI, with_options
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SVG_NAMESPACE = "{http://www.w3.org/2000/svg}"
@@ -143,3 +143,35 @@ def test_effect_site_tci_says_on_the_plot_that_ke0_is_assumed(
         "evidence-based mode for ketamine.",
     ]:
         assert expected in texts
+
+
+def test_population_draws_bands_thresholds_and_whether_the_variability_is_published(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    png = tmp_path / "bands.png"
+    draw(capsys, png, *POPULATION, "--threshold-ng-per-ml", "185", "250")
+    assert png.read_bytes().startswith(PNG_SIGNATURE)
+    assert png.stat().st_size > 40_000
+    svg = tmp_path / "bands.svg"
+    draw(capsys, svg, *POPULATION, "--threshold-ng-per-ml", "185", "250")
+    texts = svg_texts(svg)
+    for expected in [
+        "Between-patient variability: ASSUMED (not published)",
+        "Cp, 5th-95th percentile",
+        "Cp, 25th-75th percentile",
+        "Cp, median",
+        "Cp above 185 ng/mL",
+        "Cp above 250 ng/mL",
+        "Patients above",
+        "threshold (%)",
+        "Concentration (ng/mL)",
+        "Time from start (min)",
+    ]:
+        assert expected in texts
+    herd = tmp_path / "herd.svg"
+    draw(
+        capsys,
+        herd,
+        *with_options(POPULATION, "--model", "herd", "--weight-kg", "20", "--age-years", "6"),
+    )
+    assert "Between-patient variability: PUBLISHED" in svg_texts(herd)

@@ -2,7 +2,8 @@
 
 ``pk simulate`` predicts plasma (and assumed effect-site) concentrations for one patient
 and one infusion program; ``pk tci`` works out the rate schedule that reaches and holds a
-target concentration. Pure computation (:mod:`ketamine_clinic.pharmacology`): no
+target concentration; ``pk population`` shows how concentrations spread across
+patients. Pure computation (:mod:`ketamine_clinic.pharmacology`): no
 database and no Django. Plots (``--plot FILE.svg|.png``) need matplotlib, imported only
 when asked for.
 
@@ -16,7 +17,7 @@ import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ketamine_clinic.cli import pk_simulate, pk_tci
+from ketamine_clinic.cli import pk_population, pk_simulate, pk_tci
 from ketamine_clinic.cli.base import Subcommand
 
 
@@ -42,6 +43,13 @@ ACTIONS: tuple[Action, ...] = (
         configure=pk_tci.configure,
         run=pk_tci.run,
     ),
+    Action(
+        name="population",
+        help="the spread of Cp across many simulated patients: percentile bands and the "
+        "share above thresholds (variability published or an assumed default)",
+        configure=pk_population.configure,
+        run=pk_population.run,
+    ),
 )
 
 
@@ -59,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
 
 COMMAND = Subcommand(
     name="pk",
-    help="Pharmacokinetic predictions (simulate, tci); model output for decision "
+    help="Pharmacokinetic predictions (simulate, tci, population); model output for decision "
     "support. Needs no database.",
     configure=configure,
     run=run,
