@@ -1,4 +1,4 @@
-"""Population simulation: variability data, sampling statistics, exactness, reductions.
+"""Population simulation: exactness, reductions, warnings and refusals.
 
 References used here:
 - Each simulated patient is checked against scipy.integrate.solve_ivp (Radau, exact
@@ -23,7 +23,12 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.integrate import solve_ivp
 
-from ketamine_clinic.pharmacology import population
+from ketamine_clinic.pharmacology import (
+    population,
+    population_kernel,
+    population_sampling,
+    variability,
+)
 from ketamine_clinic.pharmacology.errors import (
     InvalidPatient,
     InvalidPopulationRequest,
@@ -36,23 +41,15 @@ from ketamine_clinic.pharmacology.models import (
     get_model,
     list_models,
     mammillary_system_matrix_per_s,
-    model_from_clearances,
     model_from_rate_constants,
 )
-from ketamine_clinic.pharmacology.population import (
-    ASSUMED_DEFAULT_CV,
-    HERD_VARIABILITY,
-    SIMONS_VARIABILITY,
-    SampledParameters,
-    Variability,
-    cv_from_omega_squared,
-    default_variability,
-    omega_squared_from_cv,
-    sample_parameters,
-    simulate_population,
-)
+from ketamine_clinic.pharmacology.population import simulate_population
+from ketamine_clinic.pharmacology.population_sampling import SampledParameters, sample_parameters
 from ketamine_clinic.pharmacology.program import InfusionProgram, constant_infusion
 from ketamine_clinic.pharmacology.solver import simulate, simulate_many
+from ketamine_clinic.pharmacology.variability import (
+    Variability,
+)
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -62,135 +59,6 @@ GRID_S = np.arange(0.0, 3 * 3600.0 + 1, 60.0)
 ASSUMPTION_TEXT = "This is an assumption, not a published value."
 
 
-# --------------------------------------------------------------------------------------
-# Variability data
-# --------------------------------------------------------------------------------------
-
-
-def test_a_cv_of_64_percent_is_an_omega_squared_of_ln_1_4096() -> None:
-    # ln(1 + 0.64^2) = ln(1.4096) = 0.343305976...
-    assert omega_squared_from_cv(0.64) == pytest.approx(0.3433059762, rel=1e-9)
-    assert cv_from_omega_squared(math.log(1.4096)) == pytest.approx(0.64, rel=1e-12)
-
-
-def test_herds_bsv_is_read_as_cvs_and_converted() -> None:
-    v = HERD_VARIABILITY
-    assert v.is_published
-    assert v.omega_squared_v1 == pytest.approx(math.log(1 + 0.64**2))
-    assert v.omega_squared_v2 == pytest.approx(math.log(1 + 0.517**2))  # 0.2369
-    assert v.omega_squared_cl == pytest.approx(math.log(1 + 0.381**2))  # 0.1355
-    assert v.omega_squared_q2 == pytest.approx(math.log(1 + 0.19**2))  # 0.0355
-    assert v.omega_squared_v3 == v.omega_squared_q3 == 0.0
-    assert v.cv_by_parameter["v1"] == pytest.approx(0.64)
-    assert "ln(1 + CV^2)" in v.note
-    assert default_variability(HERD) is HERD_VARIABILITY
-
-
-def test_simons_omega_squared_are_used_as_published() -> None:
-    v = SIMONS_VARIABILITY
-    assert v.is_published
-    assert v.omega_squared_by_parameter == {
-        "v1": 0.057,
-        "v2": 0.0,
-        "v3": 0.0,
-        "cl": 0.029,
-        "q2": 0.0,
-        "q3": 0.026,
-    }
-    assert default_variability(get_model("simons")) is SIMONS_VARIABILITY
-
-
-@pytest.mark.parametrize("name", ["domino", "clements", "hijazi", "kamp"])
-def test_models_without_published_variability_get_the_assumed_default(name: str) -> None:
-    model = get_model(name)
-    v = default_variability(model)
-    assert not v.is_published
-    assert "assumed" in v.source
-    count = model.for_patient(weight_kg=70).compartment_count
-    expected = {"v1", "cl"} | ({"v2", "q2"} if count >= 2 else set())
-    expected |= {"v3", "q3"} if count == 3 else set()
-    for parameter, cv in v.cv_by_parameter.items():
-        assert cv == pytest.approx(ASSUMED_DEFAULT_CV if parameter in expected else 0.0)
-
-
-def test_a_user_defined_model_reusing_a_published_name_does_not_inherit_its_numbers() -> None:
-    impostor = model_from_clearances(
-        name="herd", v1_l=38.7, cl_l_per_min=1.5, v2_l=102.0, q2_l_per_min=3.58
-    )
-    v = default_variability(impostor)
-    assert not v.is_published
-    assert v.cv_by_parameter["v1"] == pytest.approx(0.30)
-
-
-@pytest.mark.parametrize(
-    "field", ["omega_squared_v1", "omega_squared_v2", "omega_squared_cl", "omega_squared_q3"]
-)
-@pytest.mark.parametrize("bad", [-0.01, math.nan, math.inf])
-def test_a_variability_refuses_negative_or_non_finite_omega_squared(field: str, bad: float) -> None:
-    with pytest.raises(InvalidPopulationRequest) as info:
-        Variability(**{field: bad}, source="test")  # type: ignore[arg-type]
-    assert info.value.field == f"variability.{field}"
-
-
-# --------------------------------------------------------------------------------------
-# Sampling
-# --------------------------------------------------------------------------------------
-
-
-def _robust_cv(values: FloatArray) -> float:
-    return float(np.std(values) / np.mean(values))
-
-
-def test_sampled_parameters_have_median_theta_and_the_stated_cv() -> None:
-    # Herd at 20 kg: V1 has CV 64% (omega 0.586), Q 19%. With P = 400,000 draws, the
-    # standard error of the log-median is sqrt(pi/2) omega / sqrt(P) <= 1.2e-3 and that
-    # of the log-SD omega / sqrt(2P) <= 6.6e-4; the sample CV of a log-normal with CV
-    # 0.64 has a relative standard error of about 0.5% here. Tolerances are 4-6 SE.
-    p = 400_000
-    s = sample_parameters(HERD, n_patients=p, weight_kg=20.0, seed=11)
-    theta = HERD.parameters.scaled(20.0)
-    typical = {
-        "v1": theta.v1_l,
-        "cl": theta.k10_per_min * theta.v1_l,
-        "q2": theta.k12_per_min * theta.v1_l,
-        "v2": theta.v1_l * theta.k12_per_min / theta.k21_per_min,
-    }
-    arrays = {"v1": s.v1_l, "cl": s.cl_l_per_min, "q2": s.q2_l_per_min, "v2": s.v2_l}
-    for name, values in arrays.items():
-        assert values is not None
-        omega = math.sqrt(HERD_VARIABILITY.omega_squared_by_parameter[name])
-        log_ratio = np.log(values / typical[name])
-        assert abs(float(np.median(log_ratio))) < 5 * math.sqrt(math.pi / 2) * omega / math.sqrt(p)
-        assert float(np.std(log_ratio)) == pytest.approx(omega, abs=6 * omega / math.sqrt(2 * p))
-        assert _robust_cv(values) == pytest.approx(HERD_VARIABILITY.cv_by_parameter[name], rel=0.03)
-    assert s.v3_l is None and s.q3_l_per_min is None
-
-
-def test_rate_constant_models_vary_their_equivalent_volumes_and_clearances() -> None:
-    domino = get_model("domino")
-    s = sample_parameters(domino, n_patients=200_000, weight_kg=70.0, seed=3)
-    micro = domino.for_patient(weight_kg=70.0).micro
-    # V2 = V1 k12/k21 = 4.41 * 0.592/0.247 = 10.5697 L at 70 kg.
-    assert s.v2_l is not None
-    assert float(np.median(s.v2_l)) == pytest.approx(4.41 * 0.592 / 0.247, rel=0.01)
-    assert _robust_cv(s.v2_l) == pytest.approx(0.30, rel=0.03)
-    # k10 = CL/V1 has log-variance omega^2_CL + omega^2_V1: CV sqrt(exp(2 * 0.0862) - 1).
-    assert float(np.median(s.k10_per_min)) == pytest.approx(micro.k10_per_min, rel=0.01)
-    assert _robust_cv(s.k10_per_min) == pytest.approx(
-        math.sqrt(math.expm1(2 * omega_squared_from_cv(0.30))), rel=0.03
-    )
-
-
-def test_sampling_is_reproducible_by_seed() -> None:
-    a = sample_parameters(get_model("kamp"), n_patients=50, weight_kg=80.0, seed=7)
-    b = sample_parameters(get_model("kamp"), n_patients=50, weight_kg=80.0, seed=7)
-    c = sample_parameters(get_model("kamp"), n_patients=50, weight_kg=80.0, seed=8)
-    assert_array_equal(a.v1_l, b.v1_l)
-    assert_array_equal(a.k31_per_min, b.k31_per_min)
-    assert not np.array_equal(a.v1_l, c.v1_l)
-
-
-# --------------------------------------------------------------------------------------
 # Exactness
 # --------------------------------------------------------------------------------------
 
@@ -545,7 +413,14 @@ def test_probability_exceeding_needs_the_threshold_or_the_concentrations() -> No
     assert info.value.field == "threshold_ng_per_ml"
 
 
-def test_every_docstring_example_of_the_population_module_runs() -> None:
+def test_the_population_module_has_docstring_examples() -> None:
     failed, attempted = doctest.testmod(population, optionflags=doctest.ELLIPSIS)
-    assert attempted > 0
+    assert (failed, attempted > 0) == (0, True)
+
+
+@pytest.mark.parametrize(
+    "module", [population, population_kernel, population_sampling, variability]
+)
+def test_every_docstring_example_of_the_population_modules_runs(module: object) -> None:
+    failed, _ = doctest.testmod(module, optionflags=doctest.ELLIPSIS)  # type: ignore[arg-type]
     assert failed == 0

@@ -39,12 +39,9 @@ from ketamine_clinic.cli.pk_args import (
     resolve_patient,
     time_grid_s,
 )
-from ketamine_clinic.pharmacology.population import (
-    PopulationSimulation,
-    Variability,
-    simulate_population,
-)
+from ketamine_clinic.pharmacology.population import PopulationSimulation, simulate_population
 from ketamine_clinic.pharmacology.program import InfusionProgram
+from ketamine_clinic.pharmacology.variability import Variability
 
 PERCENTILES: Final = (5.0, 25.0, 50.0, 75.0, 95.0)
 DEFAULT_N_PATIENTS: Final = 1000
