@@ -102,8 +102,12 @@ def test_rate_changes_a_bolus_and_a_metabolite_are_drawn(
         "S-norketamine, plasma",
         # Simons models S-ketamine: the note must not speak of racemic ketamine.
         "ASSUMED ke0 of 1.93 /min, not a measured one",
+        # Racemic reference concentrations would mislead beside S-ketamine.
+        "are for racemic ketamine and are not drawn for S-ketamine",
     ]:
         assert expected in texts
+    assert "Krystal 1994)" not in texts.replace("(Krystal 1994, Zarate 2006)", "")
+    assert "Dissociative effects" not in texts
 
 
 def test_plasma_tci_draws_the_target_the_curves_and_the_pump_rates(

@@ -36,6 +36,7 @@ PNG_DPI: Final = 150
 # facts"): dissociative effects at 100-250 ng/mL (Krystal 1994); the antidepressant dose
 # (0.5 mg/kg over 40 min) gave a mean Cmax of about 185 ng/mL (Zarate 2006, via Zanos 2018
 # Table 1).
+RACEMIC_KETAMINE: Final = "racemic ketamine"
 DISSOCIATION_NG_PER_ML: Final = (100.0, 250.0)
 DISSOCIATION_LABEL: Final = "Dissociative effects 100-250 ng/mL (Krystal 1994)"
 OBSERVED_CMAX_NG_PER_ML: Final = 185.0
@@ -51,7 +52,7 @@ KE0_NOTE_OTHER_DRUG: Final = (
 
 
 def ke0_note(ke0_per_min: float, drug: str) -> str:
-    template = KE0_NOTE if drug == "racemic ketamine" else KE0_NOTE_OTHER_DRUG
+    template = KE0_NOTE if drug == RACEMIC_KETAMINE else KE0_NOTE_OTHER_DRUG
     return template.format(ke0=ke0_per_min)
 
 
@@ -104,7 +105,20 @@ def _minute_ticks(ax: Axes, until_min: float) -> None:
     ax.set_xlim(0.0, until_min)
 
 
-def _reference_lines(ax: Axes) -> None:
+REFERENCES_NOT_SHOWN_NOTE: Final = (
+    "Reference concentrations (Krystal 1994, Zarate 2006) are for racemic ketamine and are "
+    "not drawn for {drug}."
+)
+
+
+def _reference_lines(ax: Axes, drug: str) -> list[str]:
+    """Draw the racemic-ketamine reference concentrations where they apply; else a note.
+
+    Krystal's range and Zarate's Cmax were measured with racemic ketamine: beside an
+    S-ketamine curve (about twice as potent) they would mislead.
+    """
+    if drug != RACEMIC_KETAMINE:
+        return [REFERENCES_NOT_SHOWN_NOTE.format(drug=drug)]
     low, high = DISSOCIATION_NG_PER_ML
     ax.axhspan(low, high, color=BAND_COLOUR, alpha=0.3, lw=0, label=DISSOCIATION_LABEL)
     ax.axhline(
@@ -114,6 +128,7 @@ def _reference_lines(ax: Axes) -> None:
         ls=(0, (2, 2)),
         label=OBSERVED_CMAX_LABEL,
     )
+    return []
 
 
 def _concentration_axis(ax: Axes, top: float) -> None:
@@ -266,7 +281,7 @@ def plot_simulation(path: Path, plot: SimulationPlot) -> None:
     until_min = float(t_min[-1])
     with _style():
         fig, legend_ax, (top_ax, pump_ax) = _figure(plot.title, (3.0, 1.2))
-        _reference_lines(top_ax)
+        reference_notes = _reference_lines(top_ax, plot.drug)
         top_ax.plot(t_min, plot.cp_ng_per_ml, color=CP_COLOUR, lw=2.2, label="Cp, plasma")
         highest = float(np.max(plot.cp_ng_per_ml))
         notes = [PREDICTION_NOTE]
@@ -306,7 +321,7 @@ def plot_simulation(path: Path, plot: SimulationPlot) -> None:
         _legend(legend_ax, top_ax)
         _pump_panel(pump_ax, plot.pump, until_min)
         _minute_ticks(pump_ax, until_min)
-        _notes(fig, notes)
+        _notes(fig, [*reference_notes, *notes])
         _save(fig, path)
 
 
@@ -347,7 +362,7 @@ def plot_tci(path: Path, plot: TciPlot) -> None:
     until_min = float(t_min[-1])
     with _style():
         fig, legend_ax, (top_ax, pump_ax) = _figure(plot.title, (3.0, 1.3))
-        _reference_lines(top_ax)
+        reference_notes = _reference_lines(top_ax, plot.drug)
         x, y = _target_steps(plot.targets, float(plot.t_s[-1]))
         site = "plasma" if plot.mode == "plasma" else "effect-site"
         # A wide pale band under the curves: Cp or Ce runs inside it when on target.
@@ -382,7 +397,7 @@ def plot_tci(path: Path, plot: TciPlot) -> None:
         _legend(legend_ax, top_ax, ncols=2)
         _pump_panel(pump_ax, plot.pump, until_min)
         _minute_ticks(pump_ax, until_min)
-        _notes(fig, notes)
+        _notes(fig, [*reference_notes, *notes])
         _save(fig, path)
 
 
@@ -417,7 +432,7 @@ def plot_population(path: Path, plot: PopulationPlot) -> None:
 
     with _style():
         fig, legend_ax, (top_ax, share_ax) = _figure(plot.title, (3.0, 1.3))
-        _reference_lines(top_ax)
+        reference_notes = _reference_lines(top_ax, plot.drug)
         top_ax.fill_between(
             t_min,
             row(5.0),
@@ -485,5 +500,5 @@ def plot_population(path: Path, plot: PopulationPlot) -> None:
         share_ax.set_xlabel("Time from start (min)")
         share_ax.grid(True, alpha=0.3)
         _minute_ticks(share_ax, until_min)
-        _notes(fig, [_wrap(note, 130) for note in notes])
+        _notes(fig, [_wrap(note, 130) for note in [*reference_notes, *notes]])
         _save(fig, path)
