@@ -8,12 +8,13 @@ exits 2. Nothing here imports Django or matplotlib.
 from __future__ import annotations
 
 import argparse
+import json
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -40,6 +41,7 @@ from ketamine_clinic.pharmacology.program import (
 )
 from ketamine_clinic.pharmacology.units import lb_to_kg
 
+ResultT = TypeVar("ResultT")
 FloatArray = npt.NDArray[np.float64]
 
 S_PER_MIN: Final = 60.0
@@ -202,6 +204,36 @@ def library_errors(field_options: dict[str, str]) -> Iterator[None]:
         if isinstance(field, str) and field in field_options and isinstance(reason, str):
             raise CliError(f"{field_options[field]}: {reason}") from exc
         raise CliError(str(exc)) from exc
+
+
+@contextmanager
+def plot_file_errors() -> Iterator[None]:
+    """A plot file that cannot be written is the user's to fix: one line, exit 2."""
+    try:
+        yield
+    except OSError as exc:
+        raise CliError(f"--plot: cannot write the file: {exc}") from exc
+
+
+def print_report(
+    args: argparse.Namespace,
+    result: ResultT,
+    *,
+    draw: Callable[[ResultT, Path], None],
+    as_json: Callable[[ResultT], dict[str, object]],
+    summary_lines: Callable[[ResultT], list[str]],
+) -> int:
+    """The end of every ``pk`` action: draw first (so a bad path prints nothing), then
+    the JSON or the summary a clinician reads."""
+    if args.plot is not None:
+        draw(result, args.plot)
+    if args.json:
+        print(json.dumps(as_json(result), ensure_ascii=False))
+    else:
+        print("\n".join(summary_lines(result)))
+        if args.plot is not None:
+            print(f"Plot written to {args.plot}")
+    return 0
 
 
 # --------------------------------------------------------------------------------------

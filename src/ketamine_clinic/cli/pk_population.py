@@ -9,7 +9,6 @@ it is an assumed default, and every output says which.
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -17,7 +16,6 @@ from typing import Final
 import numpy as np
 
 from ketamine_clinic.cli import pk_simulate
-from ketamine_clinic.cli.base import CliError
 from ketamine_clinic.cli.pk_args import (
     RATE_CHANGES_HELP,
     S_PER_MIN,
@@ -33,6 +31,8 @@ from ketamine_clinic.cli.pk_args import (
     model_as_json,
     model_name,
     n,
+    plot_file_errors,
+    print_report,
     program_as_json,
     rate_changes,
     require,
@@ -309,20 +309,11 @@ def draw(result: Result, path: Path) -> None:
         variability_published=pop.variability.is_published,
         variability_source=pop.variability.source,
     )
-    try:
+    with plot_file_errors():
         pk_plot.plot_population(path, plot)
-    except OSError as exc:
-        raise CliError(f"--plot: cannot write the file: {exc}") from exc
 
 
 def run(args: argparse.Namespace) -> int:
-    result = compute(args)
-    if args.plot is not None:
-        draw(result, args.plot)
-    if args.json:
-        print(json.dumps(as_json(result), ensure_ascii=False))
-    else:
-        print("\n".join(summary_lines(result)))
-        if args.plot is not None:
-            print(f"Plot written to {args.plot}")
-    return 0
+    return print_report(
+        args, compute(args), draw=draw, as_json=as_json, summary_lines=summary_lines
+    )

@@ -7,14 +7,12 @@ through a published model by the exact solver of :mod:`ketamine_clinic.pharmacol
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 import numpy as np
 
-from ketamine_clinic.cli.base import CliError
 from ketamine_clinic.cli.pk_args import (
     RATE_CHANGES_HELP,
     S_PER_MIN,
@@ -31,6 +29,8 @@ from ketamine_clinic.cli.pk_args import (
     model_name,
     n,
     peak,
+    plot_file_errors,
+    print_report,
     program_as_json,
     program_steps,
     rate_changes,
@@ -319,20 +319,11 @@ def draw(result: Result, path: Path) -> None:
             steps=steps, unit="mg/kg/h", secondary=secondary, marks=sorted(marks)
         ),
     )
-    try:
+    with plot_file_errors():
         pk_plot.plot_simulation(path, plot)
-    except OSError as exc:
-        raise CliError(f"--plot: cannot write the file: {exc}") from exc
 
 
 def run(args: argparse.Namespace) -> int:
-    result = compute(args)
-    if args.plot is not None:
-        draw(result, args.plot)
-    if args.json:
-        print(json.dumps(as_json(result), ensure_ascii=False))
-    else:
-        print("\n".join(summary_lines(result)))
-        if args.plot is not None:
-            print(f"Plot written to {args.plot}")
-    return 0
+    return print_report(
+        args, compute(args), draw=draw, as_json=as_json, summary_lines=summary_lines
+    )

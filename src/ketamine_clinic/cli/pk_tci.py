@@ -8,7 +8,6 @@ measured for racemic ketamine; every output says so.
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -28,6 +27,8 @@ from ketamine_clinic.cli.pk_args import (
     model_as_json,
     model_name,
     n,
+    plot_file_errors,
+    print_report,
     program_as_json,
     require,
     resolve_patient,
@@ -392,20 +393,11 @@ def draw(result: Result, path: Path) -> None:
             steps=steps, unit="mL/h", secondary=("mg/kg/h", "mg/kg/h", factor)
         ),
     )
-    try:
+    with plot_file_errors():
         pk_plot.plot_tci(path, plot)
-    except OSError as exc:
-        raise CliError(f"--plot: cannot write the file: {exc}") from exc
 
 
 def run(args: argparse.Namespace) -> int:
-    result = compute(args)
-    if args.plot is not None:
-        draw(result, args.plot)
-    if args.json:
-        print(json.dumps(as_json(result), ensure_ascii=False))
-    else:
-        print("\n".join(summary_lines(result)))
-        if args.plot is not None:
-            print(f"Plot written to {args.plot}")
-    return 0
+    return print_report(
+        args, compute(args), draw=draw, as_json=as_json, summary_lines=summary_lines
+    )
