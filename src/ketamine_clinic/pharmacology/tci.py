@@ -28,6 +28,13 @@ interval); nothing here steps with Euler. Look-ahead rows and predicted curves c
 powers of those few transition matrices, so a 60 min schedule costs a handful of
 milliseconds.
 
+A TCI schedule is a prediction, not a clinic order. Its induction rates (hundreds of
+mL/h for seconds) are far above the continuous dose-rate hard limits of the clinic's drug
+library (:mod:`.drug_library_data`: at most 1.5 mg/kg/h for depression), which is right
+for a fixed-rate antidepressant infusion and would refuse such a schedule. A pump program
+a nurse starts is built by :mod:`.dosing` and :mod:`.titration` and passes
+:func:`.drug_library.check`; nothing sends a TCI schedule to a pump.
+
 References
 ----------
 Jacobs JR. Algorithm for optimal linear model-based control with application to
