@@ -166,6 +166,8 @@ INSTALLED_APPS = [
     "ketamine_clinic.accounts",
     "ketamine_clinic.audit",
     "ketamine_clinic.patients",
+    "ketamine_clinic.assessments",
+    "ketamine_clinic.screening",
     "ketamine_clinic.web",
     "ketamine_clinic.api",
 ]

@@ -1,0 +1,1 @@
+"""Questionnaire responses, their scores and the suicide-risk flags they raise."""

@@ -1,0 +1,1 @@
+"""Screening for contraindications: rules as data, eligibility, the prescriber's decision."""
