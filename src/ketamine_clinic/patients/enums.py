@@ -20,3 +20,15 @@ class PatientSearchKind(models.TextChoices):
     NAME = "name", "Name"
     MRN = "mrn", "MRN"
     DATE_OF_BIRTH = "date_of_birth", "Date of birth"
+
+
+class MedicationFlag(models.TextChoices):
+    """Medication classes that matter for ketamine (reference: clinical.md, relative
+    contraindications): some blunt the antidepressant effect, some add to the blood
+    pressure rise. Screening rules and the chart refer to these values."""
+
+    BENZODIAZEPINE = "benzodiazepine", "Benzodiazepine (may blunt the effect)"
+    LAMOTRIGINE = "lamotrigine", "Lamotrigine (may blunt the effect)"
+    MAOI = "maoi", "MAO inhibitor (adds to the blood-pressure rise)"
+    STIMULANT = "stimulant", "Stimulant (adds to the blood-pressure rise)"
+    SYMPATHOMIMETIC = "sympathomimetic", "Sympathomimetic (adds to the blood-pressure rise)"
