@@ -4,21 +4,34 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 from functools import reduce
 from operator import and_
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils import timezone
 
 from ketamine_clinic.audit.enums import AuditAction
 from ketamine_clinic.audit.services import audit_record
-from ketamine_clinic.patients.enums import PatientSearchKind
-from ketamine_clinic.patients.models import Patient, mrn_for_number
+from ketamine_clinic.patients.enums import AllergyStatus, PatientSearchKind, PregnancyPotential
+from ketamine_clinic.patients.models import (
+    Allergy,
+    ChartItem,
+    Correction,
+    Diagnosis,
+    Medication,
+    Patient,
+    WeightMeasurement,
+    mrn_for_number,
+)
+from ketamine_clinic.patients.timeline_types import TimelineEntry
 
 if TYPE_CHECKING:
     from ketamine_clinic.accounts.models import User
+
+ChartItemT = TypeVar("ChartItemT", bound=ChartItem)
 
 # A search shows at most this many rows; a desk narrows the query rather than scrolls.
 SEARCH_RESULT_LIMIT = 50
@@ -135,3 +148,239 @@ def patient_id_for_mrn(*, mrn: str) -> int | None:
         .values_list("pk", flat=True)
         .first()
     )
+
+
+# ---- the chart -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PatientChart:
+    """What the chart page shows, read in one audited call.
+
+    The lists hold what stands now: items marked entered in error are left out (the
+    timeline still shows that they were recorded and retracted).
+    """
+
+    patient: Patient
+    age: int
+    allergy_status: AllergyStatus
+    allergies: list[Allergy]
+    current_medications: list[Medication]
+    past_medications: list[Medication]
+    diagnoses: list[Diagnosis]
+    weights: list[WeightMeasurement]
+    timeline: list[TimelineEntry]
+
+    @property
+    def latest_weight(self) -> WeightMeasurement | None:
+        return self.weights[0] if self.weights else None
+
+    @property
+    def flagged_medications(self) -> list[Medication]:
+        return [medication for medication in self.current_medications if medication.flags]
+
+    @property
+    def ketamine_allergy(self) -> bool:
+        return any(allergy.is_ketamine for allergy in self.allergies)
+
+    @property
+    def diagnosis_concerns(self) -> list[Diagnosis]:
+        return [diagnosis for diagnosis in self.diagnoses if diagnosis.concern]
+
+
+def allergy_status(*, patient: Patient, allergies: list[Allergy]) -> AllergyStatus:
+    """Recorded allergies, an explicit "none", or not asked: never "none" by default."""
+    if allergies:
+        return AllergyStatus.HAS_ALLERGIES
+    if patient.no_known_allergies_at is not None:
+        return AllergyStatus.NO_KNOWN_ALLERGIES
+    return AllergyStatus.NOT_ASKED
+
+
+def latest_weight(*, patient: Patient) -> WeightMeasurement | None:
+    """The weight dosing uses: the most recently measured one not entered in error.
+
+    Not audited on its own: it is a building block of reads that audit themselves (the
+    chart, and later the dose calculation of a visit).
+    """
+    return (
+        WeightMeasurement.objects.filter(patient=patient, entered_in_error_at__isnull=True)
+        .select_related("measured_by")
+        .first()
+    )
+
+
+def _who(user: User | None) -> str | None:
+    return user.display_name if user is not None else None
+
+
+def _own_timeline(patient: Patient) -> list[TimelineEntry]:
+    """What the registry itself records about a patient, as timeline entries."""
+    entries = [
+        TimelineEntry(
+            at=patient.created_at,
+            kind="registration",
+            title="Registered",
+            detail=f"MRN {patient.mrn}",
+            actor=_who(patient.created_by),
+        )
+    ]
+    for allergy in patient.allergies.select_related("recorded_by"):
+        detail = allergy.get_severity_display()
+        if allergy.reaction:
+            detail = f"{allergy.reaction} ({detail})"
+        entries.append(
+            TimelineEntry(
+                at=allergy.recorded_at,
+                kind="allergy",
+                title=f"Allergy recorded: {allergy.substance}",
+                detail=detail,
+                actor=_who(allergy.recorded_by),
+            )
+        )
+    if patient.no_known_allergies_at is not None:
+        entries.append(
+            TimelineEntry(
+                at=patient.no_known_allergies_at,
+                kind="allergy",
+                title="No known allergies recorded",
+                actor=_who(patient.no_known_allergies_by),
+            )
+        )
+    for medication in patient.medications.select_related("recorded_by", "stopped_by"):
+        flags = "; ".join(medication.flag_labels)
+        entries.append(
+            TimelineEntry(
+                at=medication.recorded_at,
+                kind="medication",
+                title=f"Medication recorded: {medication.name}",
+                detail=" · ".join(part for part in (medication.dose_text, flags) if part),
+                actor=_who(medication.recorded_by),
+            )
+        )
+    entries.extend(
+        TimelineEntry(
+            at=diagnosis.recorded_at,
+            kind="diagnosis",
+            title=f"Diagnosis recorded: {diagnosis.code}",
+            detail=diagnosis.title,
+            actor=_who(diagnosis.recorded_by),
+        )
+        for diagnosis in patient.diagnoses.select_related("recorded_by")
+    )
+    for weight in patient.weights.select_related("recorded_by"):
+        entered = f"entered as {weight.entered_value.normalize():f} {weight.entered_unit}"
+        entries.append(
+            TimelineEntry(
+                at=weight.recorded_at,
+                kind="weight",
+                title=f"Weight {weight.weight_kg:.1f} kg",
+                detail=f"measured {weight.measured_on:%Y-%m-%d}, {entered}",
+                actor=_who(weight.recorded_by),
+            )
+        )
+    if patient.pregnancy_potential and patient.pregnancy_potential_recorded_at is not None:
+        entries.append(
+            TimelineEntry(
+                at=patient.pregnancy_potential_recorded_at,
+                kind="pregnancy",
+                title="Pregnancy potential: "
+                + PregnancyPotential(patient.pregnancy_potential).label,
+                detail=f"asked {patient.pregnancy_potential_asked_on:%Y-%m-%d}",
+                actor=_who(patient.pregnancy_potential_recorded_by),
+            )
+        )
+    entries.extend(_correction_entry(c) for c in patient.corrections.select_related("by"))
+    return entries
+
+
+_MEDICATION_STOP_NOTE = "stopped"
+
+
+def _correction_entry(correction: Correction) -> TimelineEntry:
+    what = correction.object_type.replace("_", " ")
+    if "entered_in_error" in correction.changes:
+        title = f"{what.capitalize()} marked entered in error"
+    else:
+        fields = ", ".join(name.replace("_", " ") for name in correction.changes)
+        title = f"{what.capitalize()} corrected: {fields}"
+    return TimelineEntry(
+        at=correction.at,
+        kind="correction",
+        title=title,
+        detail=correction.reason,
+        actor=_who(correction.by),
+    )
+
+
+def _stops(patient: Patient) -> list[TimelineEntry]:
+    """Stopping a medication is dated by the stop date the nurse entered, at the clinic's
+    midnight, since the row keeps no separate time of entry for it."""
+    entries = []
+    zone = timezone.get_current_timezone()
+    for medication in patient.medications.exclude(stopped_on=None).select_related("stopped_by"):
+        assert medication.stopped_on is not None  # noqa: S101 - filtered above, for mypy
+        entries.append(
+            TimelineEntry(
+                at=datetime.combine(medication.stopped_on, time.min, tzinfo=zone),
+                kind="medication",
+                title=f"Medication {_MEDICATION_STOP_NOTE}: {medication.name}",
+                actor=_who(medication.stopped_by),
+            )
+        )
+    return entries
+
+
+def patient_timeline(*, patient: Patient) -> list[TimelineEntry]:
+    """Everything recorded about the patient here and in the other apps, newest first.
+
+    Not audited on its own: the chart read that calls it is.
+    """
+    from ketamine_clinic.patients.chart_sources import other_apps_timeline_entries
+
+    entries = [*_own_timeline(patient), *_stops(patient), *other_apps_timeline_entries(patient)]
+    return sorted(entries, key=lambda entry: entry.at, reverse=True)
+
+
+def patient_chart(*, patient_id: int, by: User) -> PatientChart:
+    """The chart of one patient; one READ entry (as `patient_get`) covers the whole page.
+
+    Raises Patient.DoesNotExist (a 404 to the view) without an entry.
+    """
+    patient = patient_get(patient_id=patient_id, by=by)
+    allergies = list(patient.allergies.filter(entered_in_error_at__isnull=True))
+    medications = list(
+        patient.medications.filter(entered_in_error_at__isnull=True).order_by(
+            "name", "-recorded_at"
+        )
+    )
+    return PatientChart(
+        patient=patient,
+        age=patient.age_on(timezone.localdate()),
+        allergy_status=allergy_status(patient=patient, allergies=allergies),
+        allergies=allergies,
+        current_medications=[m for m in medications if m.stopped_on is None],
+        past_medications=[m for m in medications if m.stopped_on is not None],
+        diagnoses=list(
+            patient.diagnoses.filter(entered_in_error_at__isnull=True).select_related("recorded_by")
+        ),
+        weights=list(
+            WeightMeasurement.objects.filter(
+                patient=patient, entered_in_error_at__isnull=True
+            ).select_related("measured_by")[:CHART_WEIGHTS_SHOWN]
+        ),
+        timeline=patient_timeline(patient=patient),
+    )
+
+
+CHART_WEIGHTS_SHOWN = 5
+
+
+def item_of_patient(model: type[ChartItemT], *, patient: Patient, item_id: int) -> ChartItemT:
+    """An allergy, medication, diagnosis or weight of this patient, for a form.
+
+    Raises model.DoesNotExist when the item is another patient's: a URL that pairs a
+    patient with someone else's item opens nothing. Not audited on its own: the view
+    reads the patient with `patient_get` first, which is.
+    """
+    return model._default_manager.get(pk=item_id, patient=patient)
