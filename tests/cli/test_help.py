@@ -38,6 +38,7 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
         "--json",
     ],
     "pk": ["simulate", "tci", "population"],
+    "score": ["--answers", "--list", "--json", "phq9", "cssrs_screener"],
 }
 
 

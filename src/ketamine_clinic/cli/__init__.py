@@ -18,6 +18,7 @@ from ketamine_clinic.cli import (
     dose_cmd,
     migrate,
     pk_cmd,
+    score_cmd,
     serve,
     token_cmd,
 )
@@ -33,6 +34,7 @@ SUBCOMMANDS: list[Subcommand] = [
     token_cmd.COMMAND,
     dose_cmd.COMMAND,
     pk_cmd.COMMAND,
+    score_cmd.COMMAND,
 ]
 
 
