@@ -1,0 +1,21 @@
+"""The rules and the evaluator must stay free of Django (DESIGN.md: pure cores)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_the_evaluator_rules_and_questionnaire_import_without_django() -> None:
+    code = (
+        "import sys\n"
+        "import ketamine_clinic.screening.evaluator\n"
+        "import ketamine_clinic.screening.rules_data\n"
+        "import ketamine_clinic.screening.questionnaire_data\n"
+        "bad = sorted(m for m in sys.modules if m == 'django' or m.startswith('django.'))\n"
+        "print(','.join(bad))\n"
+    )
+    result = subprocess.run(  # noqa: S603 - fixed arguments, our own interpreter
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""
