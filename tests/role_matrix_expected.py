@@ -53,6 +53,27 @@ EXPECTED: dict[str, frozenset[str]] = {
     # patients
     "patients:list": frozenset({FRONT_DESK, NURSE, PRESCRIBER, CLINIC_LEAD}),
     "patients:chart": frozenset({FRONT_DESK, NURSE, PRESCRIBER, CLINIC_LEAD}),
+    "patients:register": frozenset({FRONT_DESK}),
+    "patients:edit_details": frozenset({FRONT_DESK}),
+    "patients:weight_add": frozenset({NURSE, PRESCRIBER}),
+    "patients:weight_error": frozenset({NURSE, PRESCRIBER}),
+    "patients:allergy_add": frozenset({NURSE, PRESCRIBER}),
+    "patients:allergy_none": frozenset({NURSE, PRESCRIBER}),
+    "patients:allergy_error": frozenset({NURSE, PRESCRIBER}),
+    "patients:medication_add": frozenset({NURSE, PRESCRIBER}),
+    "patients:medication_correct": frozenset({NURSE, PRESCRIBER}),
+    "patients:medication_stop": frozenset({NURSE, PRESCRIBER}),
+    "patients:medication_error": frozenset({NURSE, PRESCRIBER}),
+    "patients:diagnosis_add": frozenset({PRESCRIBER}),
+    "patients:diagnosis_error": frozenset({PRESCRIBER}),
+    "patients:pregnancy_potential": frozenset({NURSE, PRESCRIBER}),
+    # intake: a staff member hands a tablet over; the kiosk pages act only through the
+    # tablet's own cookie (without one they show a neutral screen), so they are public.
+    "intake:open": frozenset({FRONT_DESK, NURSE, PRESCRIBER}),
+    "intake:kiosk_home": EVERYONE,
+    "intake:kiosk_form": EVERYONE,
+    "intake:kiosk_draft": EVERYONE,
+    "intake:kiosk_locked": EVERYONE,
     # web
     "home": ANY_STAFF,
     # api

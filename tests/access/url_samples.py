@@ -59,3 +59,64 @@ def _patient_id(personas: Mapping[str, User]) -> object:
     from tests.patients.factories import make_patient
 
     return make_patient("Matrix", "Samplepatient").pk
+
+
+@sample("form_key")
+def _form_key(personas: Mapping[str, User]) -> object:
+    return "phq9"
+
+
+def _chart_patient() -> object:
+    """One patient for the chart items' samples, made once per test: every item sample
+    belongs to this patient, and the `patient_id` sample is another one, so a view that
+    lets a persona in answers 404 (an item of some other patient), never 403."""
+    from datetime import date
+
+    from tests.patients.factories import make_patient
+
+    return make_patient("Matrix", "Itemowner", born=date(1980, 1, 1))
+
+
+@sample("weight_id")
+def _weight_id(personas: Mapping[str, User]) -> object:
+    from datetime import date
+    from decimal import Decimal
+
+    from ketamine_clinic.patients.models import Patient
+    from ketamine_clinic.patients.services.weights import weight_record
+
+    patient = _chart_patient()
+    assert isinstance(patient, Patient)
+    return weight_record(
+        patient=patient, value=Decimal(70), unit="kg", measured_on=date(2020, 1, 1), by=None
+    ).pk
+
+
+@sample("allergy_id")
+def _allergy_id(personas: Mapping[str, User]) -> object:
+    from ketamine_clinic.patients.models import Patient
+    from ketamine_clinic.patients.services.allergies import allergy_add
+
+    patient = _chart_patient()
+    assert isinstance(patient, Patient)
+    return allergy_add(patient=patient, substance="Latex", severity="mild", by=None).pk
+
+
+@sample("medication_id")
+def _medication_id(personas: Mapping[str, User]) -> object:
+    from ketamine_clinic.patients.models import Patient
+    from ketamine_clinic.patients.services.medications import medication_add
+
+    patient = _chart_patient()
+    assert isinstance(patient, Patient)
+    return medication_add(patient=patient, name="Lorazepam", by=None).pk
+
+
+@sample("diagnosis_id")
+def _diagnosis_id(personas: Mapping[str, User]) -> object:
+    from ketamine_clinic.patients.models import Patient
+    from ketamine_clinic.patients.services.diagnoses import diagnosis_add
+
+    patient = _chart_patient()
+    assert isinstance(patient, Patient)
+    return diagnosis_add(patient=patient, code="F33.1", by=None).pk

@@ -139,7 +139,7 @@ def test_the_chart_shows_who_the_patient_is_and_what_will_come(
     assert 'Testpatient, Avery &quot;Ave&quot; <span class="badge">' + avery.mrn in html
     assert "<dt>Date of birth</dt><dd>1984-03-07 (age" in html
     assert "<dt>Sex at birth</dt><dd>Female</dd>" in html
-    for coming in ("Timeline", "Scores", "Treatment course"):
+    for coming in ("Timeline", "Latest scores", "Treatment course"):
         assert f"<h2>{coming}</h2>" in html
 
 
