@@ -1,0 +1,221 @@
+"""Reads of questionnaire responses and risk flags.
+
+The building blocks (``latest_scores``, ``score_history``, ``open_risk_flags``,
+``infusion_blocked_by_risk``, ``timeline_entries``) are not audited on their own: as
+with the registry's ``latest_weight``, the read that shows them (the chart, a visit's
+checks) writes the READ entry. The two reads a page may make on their own,
+``questionnaire_history`` and ``risk_review_queue``, take ``by`` and audit themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db.models import QuerySet
+
+from ketamine_clinic.assessments.enums import ResponseChannel, RiskFlagStatus, Trend
+from ketamine_clinic.assessments.models import QuestionnaireResponse, RiskFlag
+from ketamine_clinic.audit.enums import AuditAction
+from ketamine_clinic.audit.services import audit_record
+from ketamine_clinic.instruments.definitions import all_instruments, get_instrument
+from ketamine_clinic.patients.timeline_types import TimelineEntry
+
+if TYPE_CHECKING:
+    from ketamine_clinic.accounts.models import User
+    from ketamine_clinic.patients.models import Patient
+
+KIOSK_ACTOR = "patient (kiosk)"
+
+
+@dataclass(frozen=True)
+class LatestScore:
+    """The newest response to one instrument, and the one before it for a trend arrow."""
+
+    instrument_key: str
+    short_name: str
+    latest: QuestionnaireResponse
+    previous: QuestionnaireResponse | None
+
+    @property
+    def change(self) -> int | None:
+        """Latest total minus previous total; None when either has no total."""
+        if self.previous is None or self.latest.total is None or self.previous.total is None:
+            return None
+        return self.latest.total - self.previous.total
+
+    @property
+    def trend(self) -> Trend | None:
+        """Up (worse), down (better) or same; the C-SSRS compares triage levels."""
+        if self.previous is None:
+            return None
+        change = self.change
+        if change is None:
+            latest, previous = _triage_rank(self.latest), _triage_rank(self.previous)
+            if latest < 0 or previous < 0:
+                return None
+            change = latest - previous
+        if change > 0:
+            return Trend.UP
+        return Trend.DOWN if change < 0 else Trend.SAME
+
+
+def _triage_rank(response: QuestionnaireResponse) -> int:
+    """0 for none, rising with the level; -1 when there is no triage to compare."""
+    if not response.triage:
+        return -1
+    levels = [
+        "none",
+        *(rule.level for rule in reversed(get_instrument(response.instrument_key).triage)),
+    ]
+    return levels.index(response.triage) if response.triage in levels else -1
+
+
+def _current(patient: Patient) -> QuerySet[QuestionnaireResponse]:
+    """The patient's responses that no later one corrects."""
+    return QuestionnaireResponse.objects.filter(patient=patient, corrected_by__isnull=True)
+
+
+def latest_scores(patient: Patient) -> list[LatestScore]:
+    """Per instrument the patient has answered, the latest response and the previous one,
+    in the instruments' own order."""
+    found: list[LatestScore] = []
+    for key, instrument in all_instruments().items():
+        newest = list(
+            _current(patient)
+            .filter(instrument_key=key)
+            .select_related("entered_by")
+            .order_by("-taken_at", "-id")[:2]
+        )
+        if newest:
+            found.append(
+                LatestScore(
+                    instrument_key=key,
+                    short_name=instrument.short_name,
+                    latest=newest[0],
+                    previous=newest[1] if len(newest) > 1 else None,
+                )
+            )
+    return found
+
+
+def score_history(patient: Patient, instrument_key: str) -> list[QuestionnaireResponse]:
+    """The patient's responses to one instrument, oldest first, for a trend plot
+    (corrected responses are left out; their corrections stand in their place)."""
+    get_instrument(instrument_key)  # an unknown key is an error, not an empty plot
+    return list(_current(patient).filter(instrument_key=instrument_key).order_by("taken_at", "id"))
+
+
+def open_risk_flags(patient: Patient | None = None) -> list[RiskFlag]:
+    """Open risk flags, oldest first (the review queue); one patient's, or everyone's."""
+    flags = RiskFlag.objects.filter(status=RiskFlagStatus.OPEN).select_related(
+        "patient", "response"
+    )
+    if patient is not None:
+        flags = flags.filter(patient=patient)
+    return list(flags.order_by("raised_at", "id"))
+
+
+def infusion_blocked_by_risk(patient: Patient) -> bool:
+    """Whether an open risk flag blocks the patient's next infusion (until a prescriber
+    records an assessment of every open flag)."""
+    return RiskFlag.objects.filter(patient=patient, status=RiskFlagStatus.OPEN).exists()
+
+
+def questionnaire_history(
+    *, patient: Patient, instrument_key: str, by: User
+) -> list[QuestionnaireResponse]:
+    """``score_history`` for a page of its own; the read is audited against the patient."""
+    history = score_history(patient, instrument_key)
+    audit_record(
+        action=AuditAction.READ,
+        actor=by,
+        object_type="questionnaire_history",
+        patient_id=patient.pk,
+        detail={"instrument": instrument_key, "response_ids": [r.pk for r in history]},
+    )
+    return history
+
+
+def risk_review_queue(*, by: User) -> list[RiskFlag]:
+    """Every open risk flag, oldest first, for the prescribers' review queue; audited with
+    the patients it shows."""
+    flags = open_risk_flags()
+    audit_record(
+        action=AuditAction.READ,
+        actor=by,
+        object_type="risk_review_queue",
+        detail={
+            "count": len(flags),
+            "patient_ids": sorted({flag.patient_id for flag in flags}),
+        },
+    )
+    return flags
+
+
+# --------------------------------------------------------------------------------------
+# The chart's timeline
+# --------------------------------------------------------------------------------------
+
+
+def _actor(response: QuestionnaireResponse) -> str | None:
+    if response.entered_by is not None:
+        return response.entered_by.display_name
+    return KIOSK_ACTOR if response.channel == ResponseChannel.KIOSK else None
+
+
+def _response_title(response: QuestionnaireResponse, short_name: str) -> str:
+    if response.triage:
+        outcome = f"triage {response.triage}"
+    elif response.total is not None:
+        severity = response.result.get("severity_label") if response.result else None
+        outcome = f"total {response.total}" + (f" ({severity})" if severity else "")
+    else:
+        outcome = response.result.get("invalid_reason", "incomplete")
+    verb = "corrected" if response.corrects_id is not None else "completed"
+    return f"{short_name} {verb}: {outcome}"
+
+
+def timeline_entries(patient: Patient) -> list[TimelineEntry]:
+    """Questionnaires completed, risk flags raised and risk assessments, for the chart."""
+    instruments = all_instruments()
+    entries: list[TimelineEntry] = []
+    responses = QuestionnaireResponse.objects.filter(patient=patient).select_related("entered_by")
+    for response in responses:
+        instrument = instruments.get(response.instrument_key)
+        short_name = instrument.short_name if instrument else response.instrument_key
+        detail = f"definition {response.instrument_version}"
+        if response.corrects_id is not None:
+            detail += f"; replaces an earlier response: {response.correction_reason}"
+        entries.append(
+            TimelineEntry(
+                at=response.taken_at,
+                kind="questionnaire",
+                title=_response_title(response, short_name),
+                detail=detail,
+                actor=_actor(response),
+            )
+        )
+    flags = RiskFlag.objects.filter(patient=patient).select_related("response", "assessed_by")
+    for flag in flags:
+        instrument = instruments.get(flag.response.instrument_key)
+        short_name = instrument.short_name if instrument else flag.response.instrument_key
+        entries.append(
+            TimelineEntry(
+                at=flag.raised_at,
+                kind="risk_flag",
+                title=f"Risk flag raised ({short_name}): {flag.level}",
+                detail=flag.reason,
+            )
+        )
+        if flag.status == RiskFlagStatus.ASSESSED and flag.assessed_at is not None:
+            entries.append(
+                TimelineEntry(
+                    at=flag.assessed_at,
+                    kind="risk_assessment",
+                    title=f"Risk assessed ({short_name}: {flag.reason})",
+                    detail=flag.assessment_note,
+                    actor=flag.assessed_by.display_name if flag.assessed_by else None,
+                )
+            )
+    return entries
