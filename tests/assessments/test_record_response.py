@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 
 from ketamine_clinic.accounts.models import User
 from ketamine_clinic.assessments.enums import ResponseChannel, RiskFlagStatus
@@ -254,3 +255,24 @@ def test_a_correction_needs_a_reason_the_same_instrument_and_patient_and_happens
             correction_reason="again",
         )
     assert caught.value.message_dict == {"corrects": [RESPONSE_ALREADY_CORRECTED]}
+
+
+def test_the_database_refuses_a_second_correction_of_the_same_response(
+    patient: Patient, nurse: User
+) -> None:
+    # The service checks first; this is the backstop for two desks at the same moment.
+    original = record_response(patient, "gad7", [3] * 7, actor=nurse, channel="staff")
+    first = record_response(
+        patient,
+        "gad7",
+        [1] * 7,
+        actor=nurse,
+        channel="staff",
+        corrects=original,
+        correction_reason="typo",
+    )
+    second = QuestionnaireResponse(
+        **{f.name: getattr(first, f.name) for f in first._meta.concrete_fields if f.name != "id"}
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        second.save()

@@ -75,3 +75,58 @@ def test_blanking_any_phq9_item_removes_the_total_but_never_the_item_9_flag(
         assert ("suicide_risk" in result.flag_keys) == flagged_before
     else:
         assert result.flag_keys == ("suicide_item_unanswered",)
+
+
+@st.composite
+def cssrs_answers(draw: st.DrawFn) -> list[int | None]:
+    """Complete C-SSRS vectors that follow the skip logic (skipped = None)."""
+    yes_no = st.sampled_from([0, 1])
+    q1, q2, q6 = draw(yes_no), draw(yes_no), draw(yes_no)
+    q3_5 = [draw(yes_no) for _ in range(3)] if q2 else [None, None, None]
+    q6b = draw(yes_no) if q6 else None
+    return [q1, q2, *q3_5, q6, q6b]
+
+
+TRIAGE_ORDER = ["none", "low", "moderate", "high"]
+
+
+@given(cssrs_answers(), st.integers(min_value=0, max_value=6))
+def test_another_yes_never_lowers_the_cssrs_triage(answers: list[int | None], index: int) -> None:
+    before = score("cssrs_screener", answers).triage
+    raised = list(answers)
+    if raised[index] is None:
+        return  # skipped by the skip logic: a yes there is refused, not scored
+    raised[index] = 1
+    if index == 5 and raised[6] is None:
+        raised[6] = 0  # a yes to 6 opens 6b, which must then be answered
+    if index == 1 and raised[2] is None:
+        raised[2:5] = [0, 0, 0]
+    after = score("cssrs_screener", raised).triage
+    assert before is not None and after is not None
+    assert TRIAGE_ORDER.index(after) >= TRIAGE_ORDER.index(before)
+
+
+@given(keyed_answers(), st.data())
+def test_a_partial_form_never_has_a_total_and_always_says_why(
+    case: tuple[str, list[int | None]], data: st.DataObject
+) -> None:
+    key, answers = case
+    if len(answers) < 2:
+        return
+    blanks = data.draw(
+        st.sets(
+            st.integers(min_value=0, max_value=len(answers) - 1),
+            min_size=1,
+            max_size=len(answers) - 1,
+        )
+    )
+    partial = [None if i in blanks else v for i, v in enumerate(answers)]
+    result = score(key, partial)
+    if result.valid:
+        # Only the QIDS either/or pairs may be left blank and still score.
+        assert key == "qids_sr16"
+        assert all(5 <= index <= 8 for index in blanks)  # items 6-9
+    else:
+        assert result.total is None and result.severity is None
+        assert result.invalid_reason.startswith("no total: ")
+        assert result.missing_items

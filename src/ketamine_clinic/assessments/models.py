@@ -84,6 +84,12 @@ class QuestionnaireResponse(models.Model):
                 condition=models.Q(corrects__isnull=True) | ~models.Q(correction_reason=""),
                 name="assessments_response_correction_has_a_reason",
             ),
+            # A response is corrected once: two desks correcting it at once cannot both win.
+            models.UniqueConstraint(
+                fields=["corrects"],
+                condition=models.Q(corrects__isnull=False),
+                name="assessments_response_corrected_once",
+            ),
         ]
 
     def __str__(self) -> str:
