@@ -27,7 +27,7 @@ def test_it_registers_eight_obviously_synthetic_patients_once(db: None) -> None:
     }
     assert all(date(1960, 1, 1) <= p.date_of_birth <= date(2000, 12, 31) for p in patients)
     assert all(p.mrn.startswith("KC") and p.created_by is None for p in patients)
-    creates = AuditEntry.objects.filter(action=AuditAction.CREATE)
+    creates = AuditEntry.objects.filter(action=AuditAction.CREATE, object_type="patient")
     assert sorted(int(entry.patient_id) for entry in creates) == sorted(p.pk for p in patients)
     assert audit_chain_verify()[1] is None
 

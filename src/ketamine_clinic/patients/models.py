@@ -8,7 +8,7 @@ leaves a `Correction` row with what it was before.
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import models
@@ -321,6 +321,17 @@ class WeightMeasurement(ChartItem):
 
     def __str__(self) -> str:
         return f"{self.weight_kg} kg on {self.measured_on}"
+
+    @property
+    def kg_shown(self) -> Decimal:
+        """The weight to 0.1 kg, rounded half up: the one figure every page shows."""
+        return self.weight_kg.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+    @property
+    def entered_shown(self) -> str:
+        """The value as entered, without trailing zeros: "154 lb", "72.5 kg"."""
+        value = self.entered_value.normalize()
+        return f"{value:f} {self.entered_unit}"
 
 
 class Correction(models.Model):

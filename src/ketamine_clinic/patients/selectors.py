@@ -226,9 +226,9 @@ def _own_timeline(patient: Patient) -> list[TimelineEntry]:
         )
     ]
     for allergy in patient.allergies.select_related("recorded_by"):
-        detail = allergy.get_severity_display()
-        if allergy.reaction:
-            detail = f"{allergy.reaction} ({detail})"
+        detail = " · ".join(
+            part for part in (allergy.reaction, allergy.get_severity_display()) if part
+        )
         entries.append(
             TimelineEntry(
                 at=allergy.recorded_at,
@@ -268,17 +268,16 @@ def _own_timeline(patient: Patient) -> list[TimelineEntry]:
         )
         for diagnosis in patient.diagnoses.select_related("recorded_by")
     )
-    for weight in patient.weights.select_related("recorded_by"):
-        entered = f"entered as {weight.entered_value.normalize():f} {weight.entered_unit}"
-        entries.append(
-            TimelineEntry(
-                at=weight.recorded_at,
-                kind="weight",
-                title=f"Weight {weight.weight_kg:.1f} kg",
-                detail=f"measured {weight.measured_on:%Y-%m-%d}, {entered}",
-                actor=_who(weight.recorded_by),
-            )
+    entries.extend(
+        TimelineEntry(
+            at=weight.recorded_at,
+            kind="weight",
+            title=f"Weight {weight.kg_shown} kg",
+            detail=f"measured {weight.measured_on:%Y-%m-%d}, entered as {weight.entered_shown}",
+            actor=_who(weight.recorded_by),
         )
+        for weight in patient.weights.select_related("recorded_by")
+    )
     if patient.pregnancy_potential and patient.pregnancy_potential_recorded_at is not None:
         entries.append(
             TimelineEntry(
@@ -297,13 +296,25 @@ def _own_timeline(patient: Patient) -> list[TimelineEntry]:
 _MEDICATION_STOP_NOTE = "stopped"
 
 
+# A correction's title names at most this many fields, then says how many more.
+TIMELINE_FIELDS_NAMED = 3
+
+
 def _correction_entry(correction: Correction) -> TimelineEntry:
-    what = correction.object_type.replace("_", " ")
+    what = "details" if correction.object_type == "patient" else correction.object_type
+    what = what.replace("_", " ").capitalize()
     if "entered_in_error" in correction.changes:
-        title = f"{what.capitalize()} marked entered in error"
+        title = f"{what} marked entered in error"
     else:
-        fields = ", ".join(name.replace("_", " ") for name in correction.changes)
-        title = f"{what.capitalize()} corrected: {fields}"
+        names = [name.replace("_", " ") for name in correction.changes]
+        fields = ", ".join(names[:TIMELINE_FIELDS_NAMED])
+        if len(names) > TIMELINE_FIELDS_NAMED:
+            fields += f" and {len(names) - TIMELINE_FIELDS_NAMED} more"
+        # Filling in what was empty is completing the record, not correcting it.
+        added = correction.object_type == "patient" and all(
+            before in (None, "") for before, _ in correction.changes.values()
+        )
+        title = f"{what} {'added' if added else 'corrected'}: {fields}"
     return TimelineEntry(
         at=correction.at,
         kind="correction",

@@ -163,7 +163,8 @@ class FormPage:
 def _form_page(request: HttpRequest, patient: Patient, user: User, page: FormPage) -> HttpResponse:
     """Show the form; on a valid POST call the service, then go back to the chart."""
     initial = page.initial(patient) if page.initial else {}
-    form = page.form_class(request.POST or None, initial=initial)
+    # An empty POST (a form that is just a button) is still a submission.
+    form = page.form_class(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             page.save(patient, user, form.cleaned_data)

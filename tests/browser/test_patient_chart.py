@@ -1,0 +1,97 @@
+"""A nurse works a patient's chart in a real browser: weight in lb, a flagged medication,
+and hostile text that must stay text."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from playwright.sync_api import Dialog, expect
+
+from ketamine_clinic.accounts.enums import Role
+from ketamine_clinic.demo.patients import seed_demo_patients
+from ketamine_clinic.patients.models import Patient
+from ketamine_clinic.patients.services.allergies import allergy_add
+from tests.browser.conftest import BROWSER_TEST, Visit
+from tests.browser.test_sign_in import sign_in_with_password
+from tests.conftest import make_staff
+from tests.patients.factories import make_patient
+
+pytestmark = BROWSER_TEST
+
+HOSTILE_SCRIPT = "<script>alert(1)</script>"
+HOSTILE_IMG = '"><img src=x onerror=alert(1)>'
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def test_a_nurse_records_a_weight_in_lb_and_a_flagged_medication(visit: Visit) -> None:
+    make_staff("okafor", Role.NURSE)
+    patient = make_patient("Avery", HOSTILE_SCRIPT, born=date(1984, 3, 7), preferred="Ave")
+    allergy_add(
+        patient=patient, substance=HOSTILE_IMG, reaction="Hives", severity="severe", by=None
+    )
+    dialogs: list[str] = []
+
+    def dismiss(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    visit.page.on("dialog", dismiss)
+    visit.page.set_viewport_size(DESKTOP)
+
+    sign_in_with_password(visit, "okafor")
+    expect(visit.page.get_by_role("heading", name="Good to see you, Okafor")).to_be_visible()
+    visit.goto("/patients/")
+    visit.page.get_by_label("Name, date of birth (yyyy-mm-dd) or MRN").fill(patient.mrn)
+    visit.page.get_by_role("button", name="Search").click()
+    visit.page.get_by_role("link", name=patient.mrn).click()
+    assert visit.path() == f"/patients/{patient.pk}/"
+    # The hostile surname and allergy are shown as the characters typed.
+    expect(visit.page.locator("h1")).to_contain_text(HOSTILE_SCRIPT)
+    expect(visit.page.locator(".allergy-banner")).to_contain_text(HOSTILE_IMG)
+    expect(visit.page.locator("img")).to_have_count(0)
+    visit.screenshot("chart-before")
+
+    visit.page.get_by_role("link", name="Record weight").click()
+    visit.page.get_by_label("Weight").fill("154")
+    visit.page.get_by_label("lb").check()
+    visit.screenshot("weight-form")
+    visit.page.get_by_role("button", name="Record weight").click()
+    expect(visit.page.get_by_text("Weight recorded.")).to_be_visible()
+    expect(visit.page.locator(".glance-value").first).to_have_text("69.9 kg")
+    expect(visit.page.get_by_text("entered 154 lb")).to_be_visible()
+
+    visit.page.get_by_role("link", name="Add medication").click()
+    visit.page.get_by_label("Medication").fill("Lorazepam")
+    visit.page.get_by_label("Dose and how taken").fill("0.5 mg at night as needed")
+    visit.page.get_by_role("button", name="Record medication").click()
+    expect(visit.page.get_by_text("Medication recorded.")).to_be_visible()
+    flagged = visit.page.locator(".glance", has_text="Flagged medications")
+    expect(flagged).to_contain_text("Lorazepam")
+    expect(flagged).to_contain_text("Benzodiazepine (may blunt the effect)")
+
+    visit.page.get_by_role("link", name="Add medication").click()
+    visit.page.get_by_label("Medication").fill(HOSTILE_IMG)
+    visit.page.get_by_role("button", name="Record medication").click()
+    expect(visit.page.locator("table.medications")).to_contain_text(HOSTILE_IMG)
+    expect(visit.page.locator("img")).to_have_count(0)
+    visit.screenshot("chart-after")
+
+    assert dialogs == []
+    assert visit.console.errors == []
+    assert Patient.objects.get(pk=patient.pk).weights.count() == 1
+
+
+def test_the_demo_charts_read_well_at_desktop_width(visit: Visit) -> None:
+    make_staff("okafor", Role.NURSE)
+    seed_demo_patients()
+    visit.page.set_viewport_size(DESKTOP)
+    sign_in_with_password(visit, "okafor")
+    expect(visit.page.get_by_role("heading", name="Good to see you, Okafor")).to_be_visible()
+
+    for first, last in (("Avery", "Testpatient"), ("Riley", "Demowitz"), ("Harper", "Synthetica")):
+        patient = Patient.objects.get(legal_first_name=first, legal_last_name=last)
+        visit.goto(f"/patients/{patient.pk}/")
+        expect(visit.page.get_by_role("heading", name="Latest scores")).to_be_visible()
+        visit.screenshot(f"demo-{first.lower()}")
+
+    assert visit.console.errors == []
