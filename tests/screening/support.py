@@ -35,6 +35,7 @@ def clear_facts(
     medication_flags: Iterable[str] = (),
     diagnosis_codes: Iterable[str] = (),
     pregnancy_status: PregnancyStatus = PregnancyStatus.NOT_PREGNANT,
+    allergies: Iterable[str] = (),
     blood_pressure: BloodPressure | object | None = _UNSET,
 ) -> ScreeningFacts:
     """A patient for whom no rule fires, with ``answers`` laid over the clear ones."""
@@ -49,4 +50,5 @@ def clear_facts(
         diagnosis_codes=frozenset(diagnosis_codes),
         pregnancy_status=pregnancy_status,
         blood_pressure=bp,
+        allergies=frozenset(allergies),
     )

@@ -32,7 +32,7 @@ FLAGS = ["benzodiazepine", "lamotrigine", "maoi", "stimulant", "sympathomimetic"
 CODES = [
     "F20.9", "F25.0", "F29", "F31.9", "F30.10", "F10.20", "F17.210", "F32.A", "F41.1",
     "I10", "I21.4", "I20.0", "I25.2", "I71.4", "G93.2", "G47.33", "K74.60", "H40.11",
-    "E05.00", "Z86.73", "E03.9",
+    "E05.00", "Z86.73", "E03.9", "F32.3", "F33.1",
 ]  # fmt: skip
 
 

@@ -37,8 +37,13 @@ CASES = [
     case("f25.0 in lower case", {"PSY-SCHIZOPHRENIA"}, diagnosis_codes=["f25.0"]),
     case("F201 without the dot", {"PSY-SCHIZOPHRENIA"}, diagnosis_codes=["F201"]),
     case("psychosis in the past month", {"PSY-ACTIVE"}, {"psychosis_now": "yes"}),
+    case("psychotic depression F32.3", {"PSY-DEPRESSION-PSYCHOTIC"}, diagnosis_codes=["F32.3"]),
+    case("psychotic depression F33.3", {"PSY-DEPRESSION-PSYCHOTIC"}, diagnosis_codes=["F33.3"]),
+    case("non-psychotic depression F33.1: nothing", set(), diagnosis_codes=["F33.1"]),
     case("mania now", {"MOOD-ACTIVE-MANIA"}, {"mania_now": "yes"}),
     case("ketamine allergy", {"ALLERGY-KETAMINE"}, {"ketamine_allergy": "yes"}),
+    case("registry allergy to Esketamine", {"ALLERGY-KETAMINE"}, allergies=["Esketamine"]),
+    case("registry allergy to penicillin: nothing", set(), allergies=["Penicillin"]),
     case("pregnant answered yes", {"PREG-PREGNANT"}, {"pregnant": "yes"}),
     case(
         "registry says pregnant",
@@ -178,6 +183,7 @@ def test_every_rule_has_a_known_answer_case() -> None:
 ABSOLUTE = {
     "PSY-SCHIZOPHRENIA",
     "PSY-ACTIVE",
+    "PSY-DEPRESSION-PSYCHOTIC",
     "MOOD-ACTIVE-MANIA",
     "ALLERGY-KETAMINE",
     "PREG-PREGNANT",

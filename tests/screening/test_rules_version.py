@@ -16,6 +16,7 @@ from ketamine_clinic.screening.rules_data import DEFAULT_RULES, RULES_VERSION
 
 PINNED: dict[str, str] = {
     "2026-11-26.1": "9905a98effa5179da95b336491a065405d8d3723b83105c22e3c0148026b8590",
+    "2026-11-26.2": "3aab50f4c4d74befc1370a99e3f0b8a69342bb44ed17920e6a85a65ba96d6b01",
 }
 
 

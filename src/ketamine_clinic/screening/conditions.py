@@ -129,6 +129,27 @@ class DiagnosisPrefix:
 
 
 @dataclass(frozen=True, slots=True)
+class AllergyMentions:
+    """A registry allergy's substance contains one of ``words`` (case ignored).
+
+    The evidence names the word, not the staff's text, which may say more than it should.
+    """
+
+    words: frozenset[str]
+
+    def match(self, facts: ScreeningFacts) -> Evidence | None:
+        recorded = [substance.casefold() for substance in facts.allergies]
+        found = sorted(w for w in self.words if any(w.casefold() in s for s in recorded))
+        return tuple(f"registry allergy mentioning {word}" for word in found) or None
+
+    def describe(self) -> str:
+        return f"registry allergy mentioning {' or '.join(sorted(self.words))}"
+
+    def question_keys(self) -> frozenset[str]:
+        return frozenset()
+
+
+@dataclass(frozen=True, slots=True)
 class AgeBelow:
     years: int
 

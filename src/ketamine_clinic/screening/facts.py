@@ -112,7 +112,9 @@ class ScreeningFacts:
     ``answers`` are the validated questionnaire answers (question key -> value; a key
     that is absent was not answered). ``medication_flags`` are ``MedicationFlag`` values
     as strings, ``diagnosis_codes`` ICD-10-CM codes as recorded (any case, with or
-    without the dot). ``blood_pressure`` is the latest measured pressure, if any.
+    without the dot). ``allergies`` are the registry's allergy substances as recorded
+    (staff-typed; rules only look for a drug name in them). ``blood_pressure`` is the
+    latest measured pressure, if any.
     """
 
     answers: Mapping[str, AnswerValue]
@@ -121,6 +123,7 @@ class ScreeningFacts:
     diagnosis_codes: frozenset[str] = frozenset()
     pregnancy_status: PregnancyStatus = PregnancyStatus.UNKNOWN
     blood_pressure: BloodPressure | None = None
+    allergies: frozenset[str] = frozenset()
     _normalised_codes: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -133,6 +136,7 @@ class ScreeningFacts:
         object.__setattr__(self, "answers", MappingProxyType(dict(self.answers)))
         object.__setattr__(self, "medication_flags", frozenset(self.medication_flags))
         object.__setattr__(self, "diagnosis_codes", frozenset(self.diagnosis_codes))
+        object.__setattr__(self, "allergies", frozenset(self.allergies))
         object.__setattr__(self, "pregnancy_status", PregnancyStatus(self.pregnancy_status))
         object.__setattr__(
             self, "_normalised_codes", frozenset(normalise_icd10(c) for c in self.diagnosis_codes)
@@ -151,6 +155,7 @@ class ScreeningFacts:
             "medication_flags": sorted(self.medication_flags),
             "diagnosis_codes": sorted(self.diagnosis_codes),
             "pregnancy_status": str(self.pregnancy_status),
+            "allergies": sorted(self.allergies),
             "blood_pressure": None
             if bp is None
             else {"systolic_mmhg": bp.systolic_mmhg, "diastolic_mmhg": bp.diastolic_mmhg},

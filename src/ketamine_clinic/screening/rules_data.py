@@ -29,6 +29,7 @@ from typing import Final
 from ketamine_clinic.screening.conditions import (
     AgeAtLeast,
     AgeBelow,
+    AllergyMentions,
     AllOf,
     AnswerBelow,
     AnswerIs,
@@ -49,7 +50,7 @@ from ketamine_clinic.screening.rules import Rule, RuleSet
 # Bump on ANY change to QUESTIONS or RULES (texts included), then pin the new
 # fingerprint in tests/screening/test_rules_version.py. Format: date of the change and a
 # counter for that day.
-RULES_VERSION: Final = "2026-11-26.1"
+RULES_VERSION: Final = "2026-11-26.2"
 
 # --- Sources ------------------------------------------------------------------------------
 APA_2017: Final = "APA consensus statement, Sanacora et al., JAMA Psychiatry 2017"
@@ -111,6 +112,21 @@ RULES: Final[tuple[Rule, ...]] = (
         source=APA_2017,
     ),
     Rule(
+        id="PSY-DEPRESSION-PSYCHOTIC",
+        # F32.3 / F33.3: major depressive disorder, severe, with psychotic features. The
+        # code describes an episode, which may be the present one; the registry's list
+        # marks both as a contraindication (patients/diagnosis_codes.py). A prescriber who
+        # knows the psychotic features are past records an override.
+        condition=DiagnosisPrefix(frozenset({"F32.3", "F33.3"})),
+        level=Outcome.NOT_ELIGIBLE,
+        reason=(
+            "Depression with psychotic features recorded: active psychosis is absolute. "
+            "If the psychotic features are in the past, say so in an override."
+        ),
+        source=APA_2017,
+        verify=True,  # NOT_ELIGIBLE rather than review is the clinic's reading
+    ),
+    Rule(
         id="MOOD-ACTIVE-MANIA",
         condition=_yes("mania_now"),
         level=Outcome.NOT_ELIGIBLE,
@@ -120,7 +136,8 @@ RULES: Final[tuple[Rule, ...]] = (
     ),
     Rule(
         id="ALLERGY-KETAMINE",
-        condition=_yes("ketamine_allergy"),
+        # "ketamine" also finds "esketamine" and "S-ketamine" in the registry's allergies.
+        condition=AnyOf((_yes("ketamine_allergy"), AllergyMentions(frozenset({"ketamine"})))),
         level=Outcome.NOT_ELIGIBLE,
         reason="Allergy or serious reaction to ketamine or esketamine: known hypersensitivity.",
         source=FDA_KETAMINE,
@@ -231,7 +248,10 @@ RULES: Final[tuple[Rule, ...]] = (
         id="PREG-POSSIBLE",
         condition=PregnancyStatusIs(frozenset({PregnancyStatus.POSSIBLE})),
         level=Outcome.NEEDS_REVIEW,
-        reason="The registry records a possible pregnancy: exclude pregnancy before treating.",
+        reason=(
+            "The registry records that the patient could be pregnant: exclude pregnancy "
+            "(e.g. a test) before treating."
+        ),
         source=APA_2017,
     ),
     Rule(
