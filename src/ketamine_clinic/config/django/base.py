@@ -16,6 +16,9 @@ from ketamine_clinic.config.settings.auth import (
     AUTH_USER_MODEL as AUTH_USER_MODEL,
 )
 from ketamine_clinic.config.settings.auth import (
+    KC_KIOSK_IDLE_MINUTES as KC_KIOSK_IDLE_MINUTES,
+)
+from ketamine_clinic.config.settings.auth import (
     KC_MFA_REQUIRED_ROLES as KC_MFA_REQUIRED_ROLES,
 )
 from ketamine_clinic.config.settings.auth import (
@@ -168,6 +171,7 @@ INSTALLED_APPS = [
     "ketamine_clinic.patients",
     "ketamine_clinic.assessments",
     "ketamine_clinic.screening",
+    "ketamine_clinic.intake",
     "ketamine_clinic.web",
     "ketamine_clinic.api",
 ]

@@ -31,6 +31,8 @@ KC_MFA_REQUIRED_ROLES = env_list(
 # Sign-out after this long without a request, and after this long whatever happens.
 KC_SESSION_IDLE_MINUTES = env_int("KC_SESSION_IDLE_MINUTES", 15, minimum=1)
 KC_SESSION_ABSOLUTE_HOURS = env_int("KC_SESSION_ABSOLUTE_HOURS", 12, minimum=1)
+# A tablet intake (kiosk) session locks after this long without a touch, until staff unlock.
+KC_KIOSK_IDLE_MINUTES = env_int("KC_KIOSK_IDLE_MINUTES", 10, minimum=1)
 # After this many failed sign-ins in a row the account is locked for the lockout period.
 KC_SIGN_IN_MAX_FAILURES = env_int("KC_SIGN_IN_MAX_FAILURES", 5, minimum=1)
 KC_SIGN_IN_LOCKOUT_MINUTES = env_int("KC_SIGN_IN_LOCKOUT_MINUTES", 15, minimum=1)
