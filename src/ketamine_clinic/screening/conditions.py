@@ -261,7 +261,7 @@ class AllOf:
         return tuple(evidence)
 
     def describe(self) -> str:
-        return " AND ".join(c.describe() for c in self.conditions)
+        return "(" + " AND ".join(c.describe() for c in self.conditions) + ")"
 
     def question_keys(self) -> frozenset[str]:
         return frozenset().union(*(c.question_keys() for c in self.conditions))
