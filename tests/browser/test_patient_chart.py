@@ -3,11 +3,13 @@ and hostile text that must stay text."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
-from playwright.sync_api import Dialog, expect
+from django.utils import timezone
+from playwright.sync_api import Dialog, ViewportSize, expect
 
 from ketamine_clinic.accounts.enums import Role
+from ketamine_clinic.assessments.services import record_response
 from ketamine_clinic.demo.patients import seed_demo_patients
 from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.patients.services.allergies import allergy_add
@@ -20,7 +22,7 @@ pytestmark = BROWSER_TEST
 
 HOSTILE_SCRIPT = "<script>alert(1)</script>"
 HOSTILE_IMG = '"><img src=x onerror=alert(1)>'
-DESKTOP = {"width": 1280, "height": 900}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 
 
 def test_a_nurse_records_a_weight_in_lb_and_a_flagged_medication(visit: Visit) -> None:
@@ -82,8 +84,18 @@ def test_a_nurse_records_a_weight_in_lb_and_a_flagged_medication(visit: Visit) -
 
 
 def test_the_demo_charts_read_well_at_desktop_width(visit: Visit) -> None:
-    make_staff("okafor", Role.NURSE)
+    nurse = make_staff("okafor", Role.NURSE)
     seed_demo_patients()
+    avery = Patient.objects.get(legal_first_name="Avery", legal_last_name="Testpatient")
+    # A course's worth of PHQ-9 and GAD-7 answers, so the scores panel has trends to draw;
+    # the last PHQ-9 answers item 9 with 1, which raises the suicide-risk banner.
+    start = timezone.now() - timedelta(days=21)
+    for week, (phq, gad) in enumerate([(3, 3), (2, 2), (2, 1), (1, 1)]):
+        item9 = 1 if week == 3 else 0
+        record_response(avery, "phq9", [phq] * 8 + [item9], actor=nurse, channel="staff",
+                        taken_at=start + timedelta(days=7 * week))  # fmt: skip
+        record_response(avery, "gad7", [gad] * 7, actor=nurse, channel="staff",
+                        taken_at=start + timedelta(days=7 * week))  # fmt: skip
     visit.page.set_viewport_size(DESKTOP)
     sign_in_with_password(visit, "okafor")
     expect(visit.page.get_by_role("heading", name="Good to see you, Okafor")).to_be_visible()
@@ -92,6 +104,9 @@ def test_the_demo_charts_read_well_at_desktop_width(visit: Visit) -> None:
         patient = Patient.objects.get(legal_first_name=first, legal_last_name=last)
         visit.goto(f"/patients/{patient.pk}/")
         expect(visit.page.get_by_role("heading", name="Latest scores")).to_be_visible()
+        if first == "Avery":
+            expect(visit.page.locator("svg.sparkline")).to_have_count(2)
+            expect(visit.page.locator(".risk-banner")).to_be_visible()
         visit.screenshot(f"demo-{first.lower()}")
 
     assert visit.console.errors == []

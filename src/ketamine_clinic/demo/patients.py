@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -53,7 +54,7 @@ class DemoChart:
     """The synthetic clinical details of one demo patient. Phone numbers are in the
     555-0100..0199 range reserved for fiction; e-mail addresses end in .test."""
 
-    details: dict[str, str]
+    details: dict[str, Any]
     # (value, unit, days ago): the last is the latest, what dosing uses.
     weights: list[tuple[str, str, int]]
     diagnoses: list[str]

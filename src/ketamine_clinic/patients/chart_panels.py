@@ -1,36 +1,47 @@
 """The chart's "latest scores" panel and suicide-risk banner, read from the assessments app.
 
 The assessments app sits above this one (its rows point at patients), so its selectors
-are found at run time (`chart_sources.optional_function`): until it provides them, the
-panel says "No questionnaires yet" rather than showing anything invented.
+are found at run time (`chart_sources.optional_function`) rather than imported: a clinic
+without that app still has a chart (the panel says "No questionnaires yet"), and no
+import cycle forms. Signatures used, from ketamine_clinic.assessments.selectors:
+``latest_scores(patient) -> list[LatestScore]`` (``instrument_key``, ``short_name``,
+``latest``, ``change``), ``score_history(patient, instrument_key)`` (responses oldest
+first, each with ``total``) and ``open_risk_flags(patient) -> list[RiskFlag]``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from ketamine_clinic.patients.sparkline import Sparkline
+from ketamine_clinic.patients.chart_sources import optional_function
+from ketamine_clinic.patients.sparkline import Sparkline, sparkline
 
 if TYPE_CHECKING:
     from ketamine_clinic.patients.models import Patient
 
+ASSESSMENTS_SELECTORS = "ketamine_clinic.assessments.selectors"
+INSTRUMENT_DEFINITIONS = "ketamine_clinic.instruments.definitions"
+# A trend line needs a few points to say anything; more than this crowds 120 pixels.
+TREND_POINTS = 12
+
 
 @dataclass(frozen=True)
 class ScoreRow:
-    """One instrument's latest total, its band, and its trend across the course."""
+    """One instrument's latest result, its band, and its trend across the course."""
 
     instrument: str
     score: str
     band: str
     at: datetime | None
-    trend: Sparkline | None
+    trend: Sparkline | None = None
     trend_label: str = ""
+    change: str = ""
 
 
 @dataclass(frozen=True)
-class RiskFlag:
+class RiskBanner:
     """An open suicide-risk flag, as the banner states it."""
 
     title: str
@@ -41,10 +52,75 @@ class RiskFlag:
 @dataclass(frozen=True)
 class ScoresPanel:
     rows: list[ScoreRow] = field(default_factory=list)
-    risk_flags: list[RiskFlag] = field(default_factory=list)
+    risk_flags: list[RiskBanner] = field(default_factory=list)
+
+
+def _change_text(change: int | None) -> str:
+    if change is None:
+        return ""
+    if change == 0:
+        return "unchanged since the previous"
+    return f"{'up' if change > 0 else 'down'} {abs(change)} since the previous"
+
+
+def _row(patient: Patient, latest: Any, history: Any, instrument_for: Any) -> ScoreRow:
+    response = latest.latest
+    result = response.result if isinstance(response.result, dict) else {}
+    if response.total is not None:
+        score, band = str(response.total), str(result.get("severity_label") or "")
+    elif response.triage:
+        score, band = str(response.triage).capitalize(), "triage level"
+    else:
+        score, band = "—", str(result.get("invalid_reason") or "incomplete")
+    row = ScoreRow(
+        instrument=latest.short_name,
+        score=score,
+        band=band,
+        at=response.taken_at,
+        change=_change_text(latest.change),
+    )
+    instrument = instrument_for(latest.instrument_key) if instrument_for else None
+    low = getattr(instrument, "total_min", None)
+    high = getattr(instrument, "total_max", None)
+    if history is None or low is None or high is None:
+        return row
+    totals = [r.total for r in history(patient, latest.instrument_key) if r.total is not None]
+    totals = totals[-TREND_POINTS:]
+    if len(totals) < 2:
+        return row
+    return ScoreRow(
+        instrument=row.instrument,
+        score=row.score,
+        band=row.band,
+        at=row.at,
+        change=row.change,
+        trend=sparkline(totals, low=low, high=high),
+        trend_label=f"{latest.short_name} totals, oldest to newest: "
+        + ", ".join(str(total) for total in totals)
+        + f" (range {low}-{high})",
+    )
 
 
 def scores_panel(patient: Patient) -> ScoresPanel:
-    """The latest scores with their trends, and open risk flags (empty until wired)."""
-    del patient
-    return ScoresPanel()
+    """The latest scores with their trends, and the open risk flags, for the chart.
+
+    Not audited on its own: the chart read that calls it is.
+    """
+    latest_scores = optional_function(ASSESSMENTS_SELECTORS, "latest_scores")
+    score_history = optional_function(ASSESSMENTS_SELECTORS, "score_history")
+    open_risk_flags = optional_function(ASSESSMENTS_SELECTORS, "open_risk_flags")
+    instrument_for = optional_function(INSTRUMENT_DEFINITIONS, "get_instrument")
+    rows = (
+        [_row(patient, item, score_history, instrument_for) for item in latest_scores(patient)]
+        if latest_scores is not None
+        else []
+    )
+    flags = [
+        RiskBanner(
+            title=f"{flag.reason} ({flag.level})",
+            detail="the next infusion is blocked until a prescriber records an assessment",
+            at=flag.raised_at,
+        )
+        for flag in (open_risk_flags(patient) if open_risk_flags is not None else [])
+    ]
+    return ScoresPanel(rows=rows, risk_flags=flags)

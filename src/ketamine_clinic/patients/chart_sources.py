@@ -17,7 +17,10 @@ if TYPE_CHECKING:
     from ketamine_clinic.patients.models import Patient
 
 # Modules that contribute `timeline_entries(patient) -> list[TimelineEntry]`.
-TIMELINE_SOURCES: tuple[str, ...] = ()
+TIMELINE_SOURCES: tuple[str, ...] = (
+    "ketamine_clinic.assessments.selectors",
+    "ketamine_clinic.screening.selectors",
+)
 
 
 def optional_function(module: str, name: str) -> Callable[..., Any] | None:
