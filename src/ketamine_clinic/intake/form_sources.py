@@ -1,10 +1,12 @@
-"""Where the kiosk's forms come from: the questionnaires of ``instruments``.
+"""Where the kiosk's forms come from: the screening questionnaire and the instruments.
 
-Each instrument's data file becomes a form (its items as questions, its answer options
-as choices) whose submission is scored and stored by ``assessments``: the kiosk adds
-no scoring of its own. Items asked only after a "yes" (the C-SSRS screener's skip
-logic) are optional on the tablet; the scoring engine refuses a "yes" where the gate
-was "no".
+The screening questions (``screening.questionnaire_data``) become the "Health
+screening" form, judged and stored by ``screening.services.record_screening``. Each
+instrument's data file becomes a form (its items as questions, its answer options as
+choices) scored and stored by ``assessments``. The kiosk adds no rules and no scoring
+of its own. Follow-up questions (asked only after a given answer, e.g. the C-SSRS
+screener's skip logic) are optional on the tablet and say which answer they follow; the
+owners refuse what does not fit.
 """
 
 from __future__ import annotations
@@ -22,11 +24,81 @@ from ketamine_clinic.intake.kiosk_forms import (
     Question,
     Submitted,
 )
+from ketamine_clinic.screening.facts import YES_NO_UNSURE
+from ketamine_clinic.screening.questionnaire import AnswerType
+from ketamine_clinic.screening.questionnaire import Question as ScreeningQuestion
+from ketamine_clinic.screening.questionnaire_data import QUESTIONS as SCREENING_QUESTIONS
 
 if TYPE_CHECKING:
     from ketamine_clinic.patients.models import Patient
 
 ITEM_PREFIX = "item_"
+SCREENING_FORM_KEY = "screening"
+_YES_NO_UNSURE_LABELS = {"yes": "Yes", "no": "No", "unsure": "Not sure"}
+
+
+def _screening_question(question: ScreeningQuestion) -> Question:
+    follow_up = ""
+    if question.asked_if is not None:
+        parent, values = question.asked_if
+        wanted = " or ".join(sorted(_YES_NO_UNSURE_LABELS.get(v, v).lower() for v in values))
+        follow_up = f"Answer only if you answered {wanted} to the question about {_label(parent)}."
+    help_text = " ".join(text for text in (question.help_text, follow_up) if text)
+    if question.answer_type is AnswerType.YES_NO_UNSURE:
+        choices: tuple[Choice, ...] | None = tuple(
+            Choice(value=value, label=_YES_NO_UNSURE_LABELS[value]) for value in YES_NO_UNSURE
+        )
+    else:
+        choices = None
+    unit = f" ({question.unit})" if question.unit else ""
+    return Question(
+        key=question.key,
+        text=question.text + unit,
+        choices=choices,
+        required=question.required and question.asked_if is None,
+        help_text=help_text,
+        numeric=question.answer_type is AnswerType.NUMBER,
+    )
+
+
+def _label(key: str) -> str:
+    by_key = {question.key: question for question in SCREENING_QUESTIONS}
+    return by_key[key].label.lower() if key in by_key else key
+
+
+def _submit_screening(patient: Patient, answers: Mapping[str, str]) -> Submitted:
+    from django.core.exceptions import ValidationError
+
+    from ketamine_clinic.screening.services import record_screening
+
+    by_key = {question.key: question for question in SCREENING_QUESTIONS}
+    given: dict[str, object] = {}
+    for key, raw in answers.items():
+        if not raw:
+            continue
+        question = by_key[key]
+        given[key] = int(raw) if question.answer_type is AnswerType.NUMBER else raw
+    try:
+        assessment = record_screening(patient, given, actor=None, channel="kiosk")
+    except ValidationError as invalid:
+        raise KioskFormInvalid(
+            {field: "; ".join(messages) for field, messages in invalid.message_dict.items()}
+        ) from invalid
+    return Submitted(object_type="screening_assessment", object_id=str(assessment.pk))
+
+
+def screening_form() -> KioskForm:
+    return KioskForm(
+        key=SCREENING_FORM_KEY,
+        title="Health screening",
+        intro=(
+            "These questions help your prescriber check that ketamine is safe for you. "
+            'If you are not sure, choose "Not sure": your prescriber will go through it '
+            "with you."
+        ),
+        questions=tuple(_screening_question(q) for q in SCREENING_QUESTIONS),
+        submit=_submit_screening,
+    )
 
 
 def _question(instrument: Instrument, index: int) -> Question:
@@ -71,4 +143,4 @@ def instrument_form(instrument: Instrument) -> KioskForm:
 
 
 def all_forms() -> list[KioskForm]:
-    return [instrument_form(instrument) for instrument in all_instruments().values()]
+    return [screening_form(), *(instrument_form(i) for i in all_instruments().values())]

@@ -24,7 +24,8 @@ class Choice:
 
 @dataclass(frozen=True, slots=True)
 class Question:
-    """One question. ``choices`` None means free text (at most ``max_length`` characters)."""
+    """One question. ``choices`` None means free text (at most ``max_length`` characters),
+    or a whole number when ``numeric`` (the tablet shows its number keypad)."""
 
     key: str
     text: str
@@ -32,6 +33,7 @@ class Question:
     required: bool = True
     help_text: str = ""
     max_length: int = 2000
+    numeric: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +83,9 @@ class KioskForm:
                     errors[question.key] = (
                         f"please keep this under {question.max_length} characters"
                     )
+                    continue
+                if question.numeric and value and not value.isdecimal():
+                    errors[question.key] = "please enter a whole number"
                     continue
             elif value and value not in {choice.value for choice in question.choices}:
                 errors[question.key] = "please choose one of the answers shown"
