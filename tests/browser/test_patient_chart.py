@@ -110,3 +110,29 @@ def test_the_demo_charts_read_well_at_desktop_width(visit: Visit) -> None:
         visit.screenshot(f"demo-{first.lower()}")
 
     assert visit.console.errors == []
+
+
+def test_the_desk_records_an_escort_and_a_missing_phone_is_named(visit: Visit) -> None:
+    make_staff("reyes", Role.FRONT_DESK)
+    patient = make_patient("Rowan", "Exampleby", born=date(2000, 2, 29))
+    visit.page.set_viewport_size(DESKTOP)
+    sign_in_with_password(visit, "reyes")
+    expect(visit.page.get_by_role("heading", name="Good to see you, Reyes")).to_be_visible()
+
+    visit.goto(f"/patients/{patient.pk}/")
+    expect(visit.page.get_by_text("No escort recorded")).to_be_visible()
+    expect(visit.page.get_by_role("link", name="Record weight")).to_have_count(0)
+    visit.page.get_by_role("link", name="Edit details").click()
+    escort = visit.page.locator("fieldset", has_text="Usual escort home")
+    escort.get_by_label("Name").fill("Alex Exampleby")
+    escort.get_by_label("Relationship").fill("Brother")
+    visit.page.get_by_role("button", name="Save").click()
+    expect(escort.get_by_text("Enter a phone number for this person")).to_be_visible()
+    visit.screenshot("details-error")
+    escort.get_by_label("Phone").fill("555-0118")
+    visit.page.get_by_role("button", name="Save").click()
+
+    expect(visit.page.get_by_text("Details saved.")).to_be_visible()
+    expect(visit.page.locator(".glance", has_text="Escort home")).to_contain_text("Alex Exampleby")
+    visit.screenshot("chart")
+    assert visit.console.errors == []

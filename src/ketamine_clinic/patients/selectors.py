@@ -306,7 +306,8 @@ def _correction_entry(correction: Correction) -> TimelineEntry:
     if "entered_in_error" in correction.changes:
         title = f"{what} marked entered in error"
     else:
-        names = [name.replace("_", " ") for name in correction.changes]
+        # Sorted: PostgreSQL's jsonb does not keep the order the keys were written in.
+        names = sorted(name.replace("_", " ") for name in correction.changes)
         fields = ", ".join(names[:TIMELINE_FIELDS_NAMED])
         if len(names) > TIMELINE_FIELDS_NAMED:
             fields += f" and {len(names) - TIMELINE_FIELDS_NAMED} more"
