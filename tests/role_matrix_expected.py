@@ -74,6 +74,10 @@ EXPECTED: dict[str, frozenset[str]] = {
     "intake:kiosk_form": EVERYONE,
     "intake:kiosk_draft": EVERYONE,
     "intake:kiosk_locked": EVERYONE,
+    # review: prescribers act on the queue; the clinic lead sees what waits
+    "review:queue": frozenset({PRESCRIBER, CLINIC_LEAD}),
+    "review:assess_risk_flag": frozenset({PRESCRIBER}),
+    "review:decide_screening": frozenset({PRESCRIBER}),
     # web
     "home": ANY_STAFF,
     # api

@@ -120,3 +120,24 @@ def _diagnosis_id(personas: Mapping[str, User]) -> object:
     patient = _chart_patient()
     assert isinstance(patient, Patient)
     return diagnosis_add(patient=patient, code="F33.1", by=None).pk
+
+
+@sample("flag_id")
+def _flag_id(personas: Mapping[str, User]) -> object:
+    from ketamine_clinic.assessments.services import record_response
+    from tests.patients.factories import make_patient
+
+    patient = make_patient("Matrix", "Flagpatient")
+    response = record_response(
+        patient, "phq9", [0, 0, 0, 0, 0, 0, 0, 0, 1], actor=personas["nurse"], channel="staff"
+    )
+    return response.risk_flags.get().pk
+
+
+@sample("assessment_id")
+def _assessment_id(personas: Mapping[str, User]) -> object:
+    from ketamine_clinic.screening.services import record_screening
+    from tests.patients.factories import make_patient
+
+    patient = make_patient("Matrix", "Screenpatient")
+    return record_screening(patient, {}, actor=personas["nurse"], channel="staff").pk

@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("ketamine_clinic.accounts.urls")),
     path("audit/", include("ketamine_clinic.audit.urls")),
     path("patients/", include("ketamine_clinic.patients.urls")),
+    path("review/", include("ketamine_clinic.review.urls")),
     # Tablet intake: the staff page that opens a kiosk, and the kiosk's own pages.
     path("", include("ketamine_clinic.intake.urls")),
     # The JSON API: its operations check their own declared policies (see api/auth.py).

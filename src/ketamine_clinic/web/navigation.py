@@ -24,6 +24,7 @@ class NavItem:
 # (label, URL name) in menu order. Later parts of the clinic add theirs here.
 MENU: list[tuple[str, str]] = [
     ("Patients", "patients:list"),
+    ("Review queue", "review:queue"),
     ("Staff", "accounts:staff_list"),
     ("Audit trail", "audit:entries"),
 ]

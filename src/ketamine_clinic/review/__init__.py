@@ -1,0 +1,1 @@
+"""The prescriber's review queue: everything waiting for a prescriber, oldest first."""
