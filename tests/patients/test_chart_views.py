@@ -255,9 +255,9 @@ def test_hostile_strings_typed_anywhere_appear_as_text(personas: dict[str, User]
 
     for url in ("", "allergies/new/", "medications/new/"):
         html = client_for(nurse).get(f"/patients/{patient.pk}/{url}").content.decode()
-        for raw, escaped in zip(HOSTILE, ESCAPED, strict=True):
+        for raw in HOSTILE:
             assert raw not in html
-            assert escaped in html or raw.replace('"', "&quot;") not in html
+        assert ESCAPED[0] in html  # the surname, on every page about the patient
     chart = client_for(nurse).get(f"/patients/{patient.pk}/").content.decode()
     assert chart.count(ESCAPED[0]) >= 4
     assert chart.count(ESCAPED[1]) >= 4
