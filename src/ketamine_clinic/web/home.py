@@ -41,8 +41,9 @@ HOME_CARDS: list[HomeCard] = [
     HomeCard(
         Role.PRESCRIBER,
         "Awaiting your review",
-        "Screening decisions, orders to sign and soft-limit overrides will queue here once "
-        "intake and orders are set up.",
+        "Suicide-risk flags and screening decisions, oldest first; orders to sign and "
+        "soft-limit overrides will join them once orders are set up.",
+        "review:queue",
     ),
     HomeCard(
         Role.PRESCRIBER,
