@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
 from ketamine_clinic.accounts.models import User
 from ketamine_clinic.assessments.services import record_response
@@ -73,17 +74,18 @@ def test_the_chart_draws_the_trend_as_inline_svg_without_style(
     assert "style=" not in html.split('<svg class="sparkline"')[1].split("</svg>")[0]
 
 
-def test_without_the_assessments_selectors_the_panel_is_empty_not_invented(
+def test_a_missing_chart_provider_is_an_error_not_an_empty_panel(
     avery: Patient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(chart_panels, "optional_function", lambda module, name: None)
-    monkeypatch.setattr(chart_sources, "TIMELINE_SOURCES", ("ketamine_clinic.no_such_app",))
+    # A suicide-risk banner that silently vanished would be worse than a page that fails.
+    monkeypatch.setattr(chart_panels, "ASSESSMENTS_SELECTORS", "ketamine_clinic.no_such_app")
+    with pytest.raises(ImproperlyConfigured, match="no_such_app cannot be imported"):
+        scores_panel(avery)
+    monkeypatch.setattr(chart_sources, "TIMELINE_SOURCES", ("ketamine_clinic.patients.models",))
+    with pytest.raises(ImproperlyConfigured, match=r"patients\.models\.timeline_entries"):
+        patient_timeline(patient=avery)
 
-    assert scores_panel(avery) == chart_panels.ScoresPanel()
-    assert [entry.kind for entry in patient_timeline(patient=avery)] == ["registration"]
 
-
-def test_an_optional_function_that_does_not_exist_is_none() -> None:
-    assert chart_sources.optional_function("ketamine_clinic.no_such_app", "x") is None
-    assert chart_sources.optional_function("ketamine_clinic.patients.selectors", "nope") is None
-    assert chart_sources.optional_function("ketamine_clinic.patients.selectors", "latest_weight")
+def test_every_timeline_source_provides_entries(avery: Patient) -> None:
+    for module in chart_sources.TIMELINE_SOURCES:
+        assert chart_sources.provider(module, "timeline_entries")(avery) is not None

@@ -1,9 +1,8 @@
 """The chart's "latest scores" panel and suicide-risk banner, read from the assessments app.
 
 The assessments app sits above this one (its rows point at patients), so its selectors
-are found at run time (`chart_sources.optional_function`) rather than imported: a clinic
-without that app still has a chart (the panel says "No questionnaires yet"), and no
-import cycle forms. Signatures used, from ketamine_clinic.assessments.selectors:
+are imported when the panel is drawn (`chart_sources.provider`), which keeps the import
+graph acyclic; a missing one is an error, never an empty panel. Signatures used, from ketamine_clinic.assessments.selectors:
 ``latest_scores(patient) -> list[LatestScore]`` (``instrument_key``, ``short_name``,
 ``latest``, ``change``), ``score_history(patient, instrument_key)`` (responses oldest
 first, each with ``total``) and ``open_risk_flags(patient) -> list[RiskFlag]``.
@@ -15,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ketamine_clinic.patients.chart_sources import optional_function
+from ketamine_clinic.patients.chart_sources import provider
 from ketamine_clinic.patients.sparkline import Sparkline, sparkline
 
 if TYPE_CHECKING:
@@ -79,10 +78,10 @@ def _row(patient: Patient, latest: Any, history: Any, instrument_for: Any) -> Sc
         at=response.taken_at,
         change=_change_text(latest.change),
     )
-    instrument = instrument_for(latest.instrument_key) if instrument_for else None
+    instrument = instrument_for(latest.instrument_key)
     low = getattr(instrument, "total_min", None)
     high = getattr(instrument, "total_max", None)
-    if history is None or low is None or high is None:
+    if low is None or high is None:
         return row
     totals = [r.total for r in history(patient, latest.instrument_key) if r.total is not None]
     totals = totals[-TREND_POINTS:]
@@ -106,21 +105,17 @@ def scores_panel(patient: Patient) -> ScoresPanel:
 
     Not audited on its own: the chart read that calls it is.
     """
-    latest_scores = optional_function(ASSESSMENTS_SELECTORS, "latest_scores")
-    score_history = optional_function(ASSESSMENTS_SELECTORS, "score_history")
-    open_risk_flags = optional_function(ASSESSMENTS_SELECTORS, "open_risk_flags")
-    instrument_for = optional_function(INSTRUMENT_DEFINITIONS, "get_instrument")
-    rows = (
-        [_row(patient, item, score_history, instrument_for) for item in latest_scores(patient)]
-        if latest_scores is not None
-        else []
-    )
+    latest_scores = provider(ASSESSMENTS_SELECTORS, "latest_scores")
+    score_history = provider(ASSESSMENTS_SELECTORS, "score_history")
+    open_risk_flags = provider(ASSESSMENTS_SELECTORS, "open_risk_flags")
+    instrument_for = provider(INSTRUMENT_DEFINITIONS, "get_instrument")
+    rows = [_row(patient, item, score_history, instrument_for) for item in latest_scores(patient)]
     flags = [
         RiskBanner(
             title=f"{flag.reason} ({flag.level})",
             detail="the next infusion is blocked until a prescriber records an assessment",
             at=flag.raised_at,
         )
-        for flag in (open_risk_flags(patient) if open_risk_flags is not None else [])
+        for flag in open_risk_flags(patient)
     ]
     return ScoresPanel(rows=rows, risk_flags=flags)

@@ -1,8 +1,10 @@
-"""What the chart reads from other apps, found at run time so this app does not need them.
+"""What the chart reads from other apps, imported when the chart is drawn.
 
-The patients app sits below assessments and screening (they point at patients), so it
-imports their selectors lazily and only if the module and function exist: a clinic
-installed without one of them still has a chart, and no import cycle forms.
+The patients app sits below assessments, screening and intake (their rows point at
+patients), so it names their selectors here and imports them at call time: no import
+cycle forms. A provider that is missing is a configuration error raised loudly, never
+an empty panel: a suicide-risk banner that silently vanished would be worse than a
+page that does not load.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ImproperlyConfigured
 
 from ketamine_clinic.patients.timeline_types import TimelineEntry
 
@@ -20,24 +24,25 @@ if TYPE_CHECKING:
 TIMELINE_SOURCES: tuple[str, ...] = (
     "ketamine_clinic.assessments.selectors",
     "ketamine_clinic.screening.selectors",
+    "ketamine_clinic.intake.selectors",
 )
 
 
-def optional_function(module: str, name: str) -> Callable[..., Any] | None:
-    """`module.name` if both exist and it is callable; None otherwise."""
+def provider(module: str, name: str) -> Callable[..., Any]:
+    """`module.name`, or ImproperlyConfigured naming what is missing."""
     try:
         loaded = importlib.import_module(module)
-    except ImportError:
-        return None
-    found = getattr(loaded, name, None)
-    return found if callable(found) else None
+    except ImportError as missing:
+        raise ImproperlyConfigured(f"chart provider {module} cannot be imported") from missing
+    found: object = getattr(loaded, name, None)
+    if not callable(found):
+        raise ImproperlyConfigured(f"chart provider {module}.{name} does not exist")
+    return found
 
 
 def other_apps_timeline_entries(patient: Patient) -> list[TimelineEntry]:
     """Every other app's timeline entries for the patient (unsorted)."""
     entries: list[TimelineEntry] = []
     for module in TIMELINE_SOURCES:
-        source = optional_function(module, "timeline_entries")
-        if source is not None:
-            entries.extend(entry for entry in source(patient) if isinstance(entry, TimelineEntry))
+        entries.extend(provider(module, "timeline_entries")(patient))
     return entries
