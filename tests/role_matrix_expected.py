@@ -78,6 +78,14 @@ EXPECTED: dict[str, frozenset[str]] = {
     "review:queue": frozenset({PRESCRIBER, CLINIC_LEAD}),
     "review:assess_risk_flag": frozenset({PRESCRIBER}),
     "review:decide_screening": frozenset({PRESCRIBER}),
+    # consent: the versions and a patient's signatures are read by those who care for
+    # patients in person; publishing a version (everyone re-consents) is the lead's.
+    "consent:documents": frozenset({FRONT_DESK, NURSE, PRESCRIBER, CLINIC_LEAD}),
+    "consent:publish": frozenset({CLINIC_LEAD}),
+    "consent:document": frozenset({FRONT_DESK, NURSE, PRESCRIBER, CLINIC_LEAD}),
+    "consent:patient": frozenset({FRONT_DESK, NURSE, PRESCRIBER, CLINIC_LEAD}),
+    "consent:signature": frozenset({FRONT_DESK, NURSE, PRESCRIBER, CLINIC_LEAD}),
+    "consent:signature_image": frozenset({FRONT_DESK, NURSE, PRESCRIBER, CLINIC_LEAD}),
     # web
     "home": ANY_STAFF,
     # api

@@ -141,3 +141,19 @@ def _assessment_id(personas: Mapping[str, User]) -> object:
 
     patient = make_patient("Matrix", "Screenpatient")
     return record_screening(patient, {}, actor=personas["nurse"], channel="staff").pk
+
+
+# consent: a published version, and a signature of it by a patient none of the personas
+# owns (made through the services, with a real drawn PNG).
+@sample("document_id")
+def _document_id(personas: Mapping[str, User]) -> object:
+    from ketamine_clinic.consent.services import consent_seed
+
+    return consent_seed().pk
+
+
+@sample("signature_id")
+def _signature_id(personas: Mapping[str, User]) -> object:
+    from tests.consent.support import make_signature
+
+    return make_signature(witness=personas["nurse"]).pk

@@ -25,6 +25,7 @@ def no_to_everything() -> dict[str, str]:
 def test_the_screening_and_every_instrument_are_offered_screening_first() -> None:
     assert list(available_forms()) == [
         "screening",
+        "consent",
         "cssrs_screener",
         "dissociation",
         "gad7",

@@ -15,6 +15,7 @@ urlpatterns = [
     path("review/", include("ketamine_clinic.review.urls")),
     # Tablet intake: the staff page that opens a kiosk, and the kiosk's own pages.
     path("", include("ketamine_clinic.intake.urls")),
+    path("consent/", include("ketamine_clinic.consent.urls")),
     # The JSON API: its operations check their own declared policies (see api/auth.py).
     path("api/v1/", api.urls),
 ]

@@ -1,12 +1,13 @@
-"""Where the kiosk's forms come from: the screening questionnaire and the instruments.
+"""Where the kiosk's forms come from: the screening questionnaire, consent, the instruments.
 
 The screening questions (``screening.questionnaire_data``) become the "Health
 screening" form, judged and stored by ``screening.services.record_screening``. Each
 instrument's data file becomes a form (its items as questions, its answer options as
-choices) scored and stored by ``assessments``. The kiosk adds no rules and no scoring
-of its own. Follow-up questions (asked only after a given answer, e.g. the C-SSRS
-screener's skip logic) are optional on the tablet and say which answer they follow; the
-owners refuse what does not fit.
+choices) scored and stored by ``assessments``. The consent form (``consent.kiosk``)
+shows the current consent document and takes a typed name and a drawn signature, stored
+by ``consent``. The kiosk adds no rules and no scoring of its own. Follow-up questions
+(asked only after a given answer, e.g. the C-SSRS screener's skip logic) are optional on
+the tablet and say which answer they follow; the owners refuse what does not fit.
 """
 
 from __future__ import annotations
@@ -143,4 +144,10 @@ def instrument_form(instrument: Instrument) -> KioskForm:
 
 
 def all_forms() -> list[KioskForm]:
-    return [screening_form(), *(instrument_form(i) for i in all_instruments().values())]
+    from ketamine_clinic.consent.kiosk import consent_form
+
+    return [
+        screening_form(),
+        consent_form(),
+        *(instrument_form(i) for i in all_instruments().values()),
+    ]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ketamine_clinic.intake.models import KioskSession
     from ketamine_clinic.patients.models import Patient
 
 
@@ -34,6 +35,9 @@ class Question:
     help_text: str = ""
     max_length: int = 2000
     numeric: bool = False
+    # False for what must not sit in a draft: a drawn signature is large and is given
+    # afresh each time, never restored from storage.
+    autosave: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +57,8 @@ class KioskFormInvalid(ValueError):
 
 
 SubmitFunc = Callable[["Patient", Mapping[str, str]], Submitted]
+SessionSubmitFunc = Callable[["KioskSession", Mapping[str, str]], Submitted]
+PageContextFunc = Callable[["Patient"], Mapping[str, object]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +68,13 @@ class KioskForm:
     intro: str
     questions: tuple[Question, ...]
     submit: SubmitFunc
+    # A form with its own page (consent: the document and a signature pad) names its
+    # template and what that template reads beyond the questions.
+    template: str = "intake/kiosk_form.html"
+    page_context: PageContextFunc | None = None
+    # Used instead of ``submit`` by a form whose record names the tablet session it
+    # came from (a consent signature names the session as where it was given).
+    submit_in_session: SessionSubmitFunc | None = None
 
     def check(self, answers: Mapping[str, str]) -> dict[str, str]:
         """The answers this form accepts, or KioskFormInvalid naming each bad question.

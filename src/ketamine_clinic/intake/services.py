@@ -169,7 +169,10 @@ def kiosk_submit(session: KioskSession, form_key: str, answers: Mapping[str, str
     form = available_forms()[form_key]
     clean = form.check(answers)
     with transaction.atomic():
-        created = form.submit(session.patient, clean)
+        if form.submit_in_session is not None:
+            created = form.submit_in_session(session, clean)
+        else:
+            created = form.submit(session.patient, clean)
         KioskSubmission.objects.create(
             session=session,
             form_key=form_key,

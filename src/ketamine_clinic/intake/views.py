@@ -140,7 +140,8 @@ def kiosk_form(request: HttpRequest, form_key: str) -> HttpResponse:
             more = kiosk_submit(session, form_key, values)
         except KioskFormInvalid as invalid:
             errors = invalid.errors
-            kiosk_save_draft(session, form_key, values)
+            autosaved = {q.key for q in form.questions if q.autosave}
+            kiosk_save_draft(session, form_key, {k: v for k, v in values.items() if k in autosaved})
         except KioskError:
             return redirect("intake:kiosk_locked")
         else:
@@ -149,14 +150,17 @@ def kiosk_form(request: HttpRequest, form_key: str) -> HttpResponse:
         {"question": q, "value": values.get(q.key, ""), "error": errors.get(q.key, "")}
         for q in form.questions
     ]
+    extra = dict(form.page_context(session.patient)) if form.page_context is not None else {}
     return _render_kiosk(
         request,
-        "intake/kiosk_form.html",
+        form.template,
         {
+            **extra,
             "session": session,
             "patient": session.patient,
             "form": form,
             "questions": questions,
+            "errors": errors,
             "has_errors": bool(errors),
             "draft_url": reverse("intake:kiosk_draft", args=[form_key]),
         },

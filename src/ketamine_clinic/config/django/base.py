@@ -172,6 +172,7 @@ INSTALLED_APPS = [
     "ketamine_clinic.assessments",
     "ketamine_clinic.screening",
     "ketamine_clinic.intake",
+    "ketamine_clinic.consent",
     "ketamine_clinic.review",
     "ketamine_clinic.web",
     "ketamine_clinic.api",

@@ -1,0 +1,1 @@
+"""Consent: versioned consent documents and the patients' signatures of them."""
