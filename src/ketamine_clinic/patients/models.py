@@ -361,3 +361,43 @@ class Correction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.object_type} {self.object_id} corrected at {self.at}"
+
+
+class ReportedHistory(models.Model):
+    """The history the patient reported (on the tablet or to staff), verbatim.
+
+    Insert-only: a later report is a new row and the chart shows the latest; answers
+    are keyed by ``reported_history.QUESTIONS`` and never interpreted as markup.
+    """
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="reported_histories"
+    )
+    answers = models.JSONField()
+    reported_at = models.DateTimeField()
+    channel = models.CharField(max_length=8)  # "kiosk" or "staff"
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty when the patient entered it on the tablet.",
+    )
+
+    class Meta:
+        ordering = ["patient", "-reported_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(channel__in=["kiosk", "staff"]),
+                name="patients_reported_history_known_channel",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(channel="kiosk", entered_by__isnull=True)
+                | models.Q(channel="staff", entered_by__isnull=False),
+                name="patients_reported_history_who",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"history reported by patient {self.patient_id} at {self.reported_at}"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import reduce
 from operator import and_
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -26,6 +26,7 @@ from ketamine_clinic.patients.models import (
     WeightMeasurement,
     mrn_for_number,
 )
+from ketamine_clinic.patients.reported_history import QUESTIONS as HISTORY_QUESTIONS
 from ketamine_clinic.patients.timeline_types import TimelineEntry
 
 if TYPE_CHECKING:
@@ -170,6 +171,8 @@ class PatientChart:
     diagnoses: list[Diagnosis]
     weights: list[WeightMeasurement]
     timeline: list[TimelineEntry]
+    reported_history: list[tuple[str, str]]  # (question label, answer) of the latest report
+    reported_history_at: datetime | None
 
     @property
     def latest_weight(self) -> WeightMeasurement | None:
@@ -238,6 +241,16 @@ def _own_timeline(patient: Patient) -> list[TimelineEntry]:
                 actor=_who(allergy.recorded_by),
             )
         )
+    entries.extend(
+        TimelineEntry(
+            at=history.reported_at,
+            kind="history",
+            title="History reported by the patient",
+            detail=f"{len(history.answers)} questions answered",
+            actor="patient (kiosk)" if history.entered_by is None else _who(history.entered_by),
+        )
+        for history in patient.reported_histories.select_related("entered_by")
+    )
     if patient.no_known_allergies_at is not None:
         entries.append(
             TimelineEntry(
@@ -382,7 +395,29 @@ def patient_chart(*, patient_id: int, by: User) -> PatientChart:
             ).select_related("measured_by")[:CHART_WEIGHTS_SHOWN]
         ),
         timeline=patient_timeline(patient=patient),
+        **_latest_reported_history(patient),
     )
+
+
+_ANSWER_WORDS = {"yes": "Yes", "no": "No", "unsure": "Not sure"}
+
+
+def _latest_reported_history(patient: Patient) -> dict[str, Any]:
+    """The latest report as (label, answer) rows in question order, answered ones only."""
+    latest = patient.reported_histories.first()
+    if latest is None:
+        return {"reported_history": [], "reported_history_at": None}
+    rows = [
+        (
+            question.label,
+            _ANSWER_WORDS.get(latest.answers[question.key], latest.answers[question.key])
+            if question.kind == "yes_no_unsure"
+            else latest.answers[question.key],
+        )
+        for question in HISTORY_QUESTIONS
+        if question.key in latest.answers
+    ]
+    return {"reported_history": rows, "reported_history_at": latest.reported_at}
 
 
 CHART_WEIGHTS_SHOWN = 5
