@@ -78,7 +78,7 @@ def seed_demo_assessments() -> int:
                     taken_at=now - timedelta(days=days_ago, hours=1),
                 )
         if (first, last) in DEMO_SCREENINGS:
-            answers = {**_no_to_everything(), **DEMO_SCREENINGS[(first, last)]}
-            record_screening(patient, answers, actor=None, channel="kiosk")
+            screening = {**_no_to_everything(), **DEMO_SCREENINGS[(first, last)]}
+            record_screening(patient, screening, actor=None, channel="kiosk")
         seeded += 1
     return seeded
