@@ -97,4 +97,24 @@ EXPECTED: dict[str, frozenset[str]] = {
     "api GET /api/v1/tokens": ANY_STAFF,
     "api POST /api/v1/tokens": ANY_STAFF,
     "api DELETE /api/v1/tokens/<token_id>": ANY_STAFF,
+    # api: patients, instruments, scores, questionnaires and risk flags (issue 4, item 7).
+    # The same policies as the web pages (patients/policies.py): reading PATIENT_CARE,
+    # registering REGISTRATION, entering answers CLINICAL_RECORDING; the risk review
+    # queue is the prescribers' and the clinic lead's, assessing a flag a prescriber's.
+    "api GET /api/v1/patients": frozenset({FRONT_DESK, NURSE, PRESCRIBER, CLINIC_LEAD}),
+    "api POST /api/v1/patients": frozenset({FRONT_DESK}),
+    "api GET /api/v1/patients/<patient_id>": frozenset(
+        {FRONT_DESK, NURSE, PRESCRIBER, CLINIC_LEAD}
+    ),
+    "api GET /api/v1/instruments": ANY_STAFF,
+    "api GET /api/v1/instruments/<instrument_key>": ANY_STAFF,
+    "api GET /api/v1/patients/<patient_id>/scores": frozenset(
+        {FRONT_DESK, NURSE, PRESCRIBER, CLINIC_LEAD}
+    ),
+    "api GET /api/v1/patients/<patient_id>/questionnaires": frozenset(
+        {FRONT_DESK, NURSE, PRESCRIBER, CLINIC_LEAD}
+    ),
+    "api POST /api/v1/patients/<patient_id>/questionnaires": frozenset({NURSE, PRESCRIBER}),
+    "api GET /api/v1/risk-flags": frozenset({PRESCRIBER, CLINIC_LEAD}),
+    "api POST /api/v1/risk-flags/<flag_id>/assessment": frozenset({PRESCRIBER}),
 }

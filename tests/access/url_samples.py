@@ -143,6 +143,11 @@ def _assessment_id(personas: Mapping[str, User]) -> object:
     return record_screening(patient, {}, actor=personas["nurse"], channel="staff").pk
 
 
+@sample("instrument_key")
+def _instrument_key(personas: Mapping[str, User]) -> object:
+    return "phq9"
+
+
 # consent: a published version, and a signature of it by a patient none of the personas
 # owns (made through the services, with a real drawn PNG).
 @sample("document_id")

@@ -22,7 +22,7 @@ from ketamine_clinic.access.matrix import OPERATIONS_ATTRIBUTE, DelegatedOperati
 from ketamine_clinic.access.middleware import DELEGATED_ATTRIBUTE
 from ketamine_clinic.access.policy import PUBLIC, access, declared_policy
 from ketamine_clinic.api.auth import UNDECLARED
-from ketamine_clinic.api.routers import audit, me, staff, tokens
+from ketamine_clinic.api.routers import assessments, audit, me, patients, staff, tokens
 from ketamine_clinic.api.services import ApiTokenAlreadyRevoked, ApiTokenNotFound
 
 API_VERSION = "1"
@@ -112,6 +112,8 @@ api.add_router("", me.router)
 api.add_router("", staff.router)
 api.add_router("", audit.router)
 api.add_router("", tokens.router)
+api.add_router("", patients.router)
+api.add_router("", assessments.router)
 
 
 @api.exception_handler(AuthenticationError)
