@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import struct
 import warnings
 from typing import Final
 
@@ -81,6 +82,15 @@ def ink_pixels(image: Image.Image) -> int:
     return sum(histogram[:INK_LEVEL])
 
 
+def _check_declared_size(data: bytes) -> None:
+    """Read the size from the IHDR chunk (always first) before any decoder sees the file."""
+    if len(data) < 24 or data[12:16] != b"IHDR":
+        raise SignatureImageError(SIGNATURE_NOT_PNG)
+    width, height = struct.unpack(">II", data[16:24])
+    if not (MIN_WIDTH_PX <= width <= MAX_WIDTH_PX and MIN_HEIGHT_PX <= height <= MAX_HEIGHT_PX):
+        raise SignatureImageError(SIGNATURE_BAD_SIZE)
+
+
 def check_signature_png(data: bytes) -> tuple[int, int]:
     """Refuse anything but a real, reasonably sized PNG with a signature drawn on it.
 
@@ -92,6 +102,7 @@ def check_signature_png(data: bytes) -> tuple[int, int]:
         raise SignatureImageError(SIGNATURE_TOO_LARGE)
     if not data.startswith(PNG_MAGIC):
         raise SignatureImageError(SIGNATURE_NOT_PNG)
+    _check_declared_size(data)
     try:
         with warnings.catch_warnings():
             # Pillow warns (then raises) on huge images; the explicit limits below refuse
@@ -99,11 +110,6 @@ def check_signature_png(data: bytes) -> tuple[int, int]:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
                 width, height = image.size  # from the header: nothing decoded yet
-                if not (
-                    MIN_WIDTH_PX <= width <= MAX_WIDTH_PX
-                    and MIN_HEIGHT_PX <= height <= MAX_HEIGHT_PX
-                ):
-                    raise SignatureImageError(SIGNATURE_BAD_SIZE)
                 image.load()
                 ink = ink_pixels(image)
     except SignatureImageError:

@@ -99,13 +99,30 @@
     });
   }
 
+  // Once the patient draws, the "please sign" message no longer applies.
+  function clearError() {
+    var question = document.getElementById("q-signature");
+    var message = document.getElementById("signature-error");
+    if (question) {
+      question.classList.remove("has-error");
+    }
+    if (message) {
+      message.hidden = true;
+    }
+  }
+
   canvas.addEventListener("pointerdown", function (event) {
     if (activePointer !== null || (event.pointerType === "mouse" && event.button !== 0)) {
       return; // one finger at a time: a resting palm does not draw
     }
     event.preventDefault();
     activePointer = event.pointerId;
-    canvas.setPointerCapture(event.pointerId);
+    try {
+      canvas.setPointerCapture(event.pointerId); // keep the stroke if the finger strays out
+    } catch (ignored) {
+      // A pointer the browser no longer tracks: draw without capture.
+    }
+    clearError();
     current = [pointFor(event)];
     strokes.push(current);
     drawStroke(current);
