@@ -84,6 +84,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "consent:publish": frozenset({CLINIC_LEAD}),
     "consent:document": frozenset({FRONT_DESK, NURSE, PRESCRIBER, CLINIC_LEAD}),
     "consent:patient": frozenset({FRONT_DESK, NURSE, PRESCRIBER, CLINIC_LEAD}),
+    "consent:withdraw": frozenset({FRONT_DESK, NURSE, PRESCRIBER, CLINIC_LEAD}),
     "consent:signature": frozenset({FRONT_DESK, NURSE, PRESCRIBER, CLINIC_LEAD}),
     "consent:signature_image": frozenset({FRONT_DESK, NURSE, PRESCRIBER, CLINIC_LEAD}),
     # web

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from django import forms
 
-from ketamine_clinic.consent.services import BODY_MAX_LENGTH, TITLE_MAX_LENGTH
+from ketamine_clinic.consent.services import (
+    BODY_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+    WITHDRAWAL_REASON_MAX_LENGTH,
+)
 
 
 class PublishForm(forms.Form):
@@ -24,4 +28,12 @@ class PublishForm(forms.Form):
         label="Effective date",
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Today or earlier: the new version replaces the current one when published.",
+    )
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        max_length=WITHDRAWAL_REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="The patient's reason, in their words if they gave one.",
     )

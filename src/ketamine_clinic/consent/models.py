@@ -139,3 +139,32 @@ class ConsentSignature(InsertOnlyModel):
 
     def __str__(self) -> str:
         return f"consent {self.document_id} signed by patient {self.patient_id}"
+
+
+class ConsentWithdrawal(InsertOnlyModel):
+    """A patient withdrew their consent: every signature of ``key`` before ``recorded_at``
+    no longer counts, so they must sign again before another infusion.
+
+    A record in its own right (the signatures stay as they were): who recorded it, when,
+    and the patient's reason in their words. ``signature`` is the consent that was in
+    force when it was withdrawn, if there was one.
+    """
+
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="consent_withdrawals"
+    )
+    key = models.SlugField(max_length=64)
+    signature = models.ForeignKey(
+        ConsentSignature, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(max_length=1000)
+    recorded_at = models.DateTimeField(db_index=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.key} withdrawn by patient {self.patient_id}"

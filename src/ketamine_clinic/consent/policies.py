@@ -15,3 +15,7 @@ CONSENT_READERS = roles(Role.FRONT_DESK, Role.NURSE, Role.PRESCRIBER, Role.CLINI
 
 # Publishing a version makes every patient re-consent: the clinic lead's decision.
 CONSENT_PUBLISHING = roles(Role.CLINIC_LEAD)
+
+# Recording that a patient withdrew consent: whoever the patient tells, among those who
+# care for them in person (the same people who may witness a signature).
+CONSENT_WITHDRAWING = roles(Role.FRONT_DESK, Role.NURSE, Role.PRESCRIBER, Role.CLINIC_LEAD)

@@ -14,7 +14,7 @@ from ketamine_clinic.audit.enums import AuditAction
 from ketamine_clinic.audit.services import audit_record
 from ketamine_clinic.consent.data import TREATMENT_CONSENT_KEY
 from ketamine_clinic.consent.enums import SignatureChannel
-from ketamine_clinic.consent.models import ConsentDocument, ConsentSignature
+from ketamine_clinic.consent.models import ConsentDocument, ConsentSignature, ConsentWithdrawal
 from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.patients.timeline_types import TimelineEntry
 
@@ -38,21 +38,27 @@ def document_versions(key: str = TREATMENT_CONSENT_KEY) -> list[ConsentDocument]
     )
 
 
-def document_keys() -> list[str]:
-    return sorted(set(ConsentDocument.objects.values_list("key", flat=True)))
-
-
 def current_consent(patient: Patient, key: str = TREATMENT_CONSENT_KEY) -> ConsentSignature | None:
-    """The patient's latest signature of the current version, or None if they have none."""
+    """The patient's latest signature of the current version, or None if they have none.
+
+    None too when the patient withdrew consent after that signature: a withdrawal
+    voids every signature before it, whatever version it was.
+    """
     document = current_document(key)
     if document is None:
         return None
-    return (
+    latest = (
         ConsentSignature.objects.filter(patient=patient, document=document)
         .select_related("document")
         .order_by("-signed_at", "-id")
         .first()
     )
+    if latest is None:
+        return None
+    withdrawn = ConsentWithdrawal.objects.filter(
+        patient=patient, key=key, recorded_at__gte=latest.signed_at
+    ).exists()
+    return None if withdrawn else latest
 
 
 def needs_consent(patient: Patient, key: str = TREATMENT_CONSENT_KEY) -> bool:
@@ -71,6 +77,15 @@ def signatures_of(patient: Patient) -> list[ConsentSignature]:
         .select_related("document", "witness")
         .defer("signature_png")
         .order_by("-signed_at", "-id")
+    )
+
+
+def withdrawals_of(patient: Patient) -> list[ConsentWithdrawal]:
+    """The patient's withdrawals of consent, newest first."""
+    return list(
+        ConsentWithdrawal.objects.filter(patient=patient)
+        .select_related("recorded_by", "signature__document")
+        .order_by("-recorded_at", "-id")
     )
 
 
@@ -116,6 +131,23 @@ def timeline_entries(patient: Patient) -> list[TimelineEntry]:
                 detail=f'Typed name "{signature.typed_name}"; {how}{state}.',
                 actor=actor,
                 url=reverse("consent:signature", args=[signature.pk]),
+            )
+        )
+    for withdrawal in withdrawals_of(patient):
+        signed = withdrawal.signature
+        what = (
+            f"{signed.document.title}, version {signed.document.version}"
+            if signed is not None
+            else withdrawal.key
+        )
+        entries.append(
+            TimelineEntry(
+                at=withdrawal.recorded_at,
+                kind="consent",
+                title=f"Consent withdrawn: {what}",
+                detail=f"Reason: {withdrawal.reason}",
+                actor=withdrawal.recorded_by.display_name,
+                url=reverse("consent:patient", args=[patient.pk]),
             )
         )
     return entries

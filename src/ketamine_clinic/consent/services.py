@@ -23,7 +23,8 @@ from ketamine_clinic.audit.enums import AuditAction
 from ketamine_clinic.audit.services import audit_record
 from ketamine_clinic.consent.data import SEED_BODY, SEED_TITLE, TREATMENT_CONSENT_KEY
 from ketamine_clinic.consent.enums import SignatureChannel
-from ketamine_clinic.consent.models import ConsentDocument, ConsentSignature
+from ketamine_clinic.consent.models import ConsentDocument, ConsentSignature, ConsentWithdrawal
+from ketamine_clinic.consent.selectors import current_consent
 from ketamine_clinic.consent.signature_image import SignatureImageError, check_signature_png
 from ketamine_clinic.patients.models import Patient
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 TITLE_MAX_LENGTH: Final = 200
 BODY_MAX_LENGTH: Final = 50_000
 TYPED_NAME_MAX_LENGTH: Final = 200
+WITHDRAWAL_REASON_MAX_LENGTH: Final = 1000
 
 PUBLISH_LEAD_ONLY: Final = "Only an active clinic lead may publish a consent document."
 PUBLISH_KEY_INVALID: Final = (
@@ -63,6 +65,17 @@ SIGN_SESSION_OR_WITNESS: Final = (
 SIGN_WRONG_PATIENT: Final = "This tablet session belongs to another patient."
 SIGN_WITNESS_INACTIVE: Final = "A deactivated account cannot witness a signature."
 SIGN_WITNESS_ROLE: Final = "Only front desk, nurses, prescribers and clinic leads witness consent."
+
+WITHDRAW_REASON_REQUIRED: Final = (
+    "Write the patient's reason, in their words if they gave one (or that they gave none)."
+)
+WITHDRAW_REASON_TOO_LONG: Final = (
+    f"Keep the reason under {WITHDRAWAL_REASON_MAX_LENGTH} characters."
+)
+WITHDRAW_NOTHING: Final = "There is no consent in force to withdraw."
+WITHDRAW_STAFF_ONLY: Final = (
+    "Only active front desk, nurses, prescribers and clinic leads record a withdrawal."
+)
 
 # Who may stand witness when a patient signs on a staff device.
 WITNESS_ROLES: Final = frozenset({Role.FRONT_DESK, Role.NURSE, Role.PRESCRIBER, Role.CLINIC_LEAD})
@@ -268,3 +281,48 @@ def consent_sign(
             },
         )
     return signature
+
+
+def consent_withdraw(
+    *, patient: Patient, reason: str, by: User, key: str = TREATMENT_CONSENT_KEY
+) -> ConsentWithdrawal:
+    """Record that the patient withdrew their consent; they sign again before any infusion.
+
+    The signatures stay as they were (a record of what happened); the withdrawal is a
+    new row that makes every earlier signature of ``key`` stop counting
+    (``selectors.current_consent``). Refused when no consent is in force.
+    """
+    if not (by.is_active and by.roles & WITNESS_ROLES):
+        raise PermissionDenied(WITHDRAW_STAFF_ONLY)
+    text = reason.strip()
+    if not text:
+        raise ValidationError({"reason": WITHDRAW_REASON_REQUIRED})
+    if len(text) > WITHDRAWAL_REASON_MAX_LENGTH:
+        raise ValidationError({"reason": WITHDRAW_REASON_TOO_LONG})
+    if "\x00" in text:
+        raise ValidationError({"reason": PUBLISH_UNSTORABLE})
+    with transaction.atomic():
+        # Lock the patient's row: a signature and a withdrawal recorded at once must
+        # land in one order or the other.
+        Patient.objects.select_for_update().filter(pk=patient.pk).first()
+        in_force = current_consent(patient, key)
+        if in_force is None:
+            raise ValidationError({"reason": WITHDRAW_NOTHING})
+        withdrawal = ConsentWithdrawal(
+            patient=patient,
+            key=key,
+            signature=in_force,
+            reason=text,
+            recorded_at=timezone.now(),
+            recorded_by=by,
+        )
+        withdrawal.save()
+        audit_record(
+            action=AuditAction.CREATE,
+            actor=by,
+            object_type="consent_withdrawal",
+            object_id=withdrawal.pk,
+            patient_id=patient.pk,
+            detail={"key": key, "signature": in_force.pk, "version": in_force.document.version},
+        )
+    return withdrawal

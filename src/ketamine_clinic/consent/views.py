@@ -15,17 +15,22 @@ from django.utils import timezone
 
 from ketamine_clinic.access.policy import access, staff_user
 from ketamine_clinic.consent.data import TREATMENT_CONSENT_KEY
-from ketamine_clinic.consent.forms import PublishForm
+from ketamine_clinic.consent.forms import PublishForm, WithdrawForm
 from ketamine_clinic.consent.models import ConsentDocument, ConsentSignature
-from ketamine_clinic.consent.policies import CONSENT_PUBLISHING, CONSENT_READERS
+from ketamine_clinic.consent.policies import (
+    CONSENT_PUBLISHING,
+    CONSENT_READERS,
+    CONSENT_WITHDRAWING,
+)
 from ketamine_clinic.consent.selectors import (
     current_consent,
     current_document,
     document_versions,
     signature_get,
     signatures_of,
+    withdrawals_of,
 )
-from ketamine_clinic.consent.services import consent_publish
+from ketamine_clinic.consent.services import consent_publish, consent_withdraw
 from ketamine_clinic.consent.text import blocks
 from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.patients.selectors import patient_get
@@ -110,7 +115,38 @@ def patient_consents(request: HttpRequest, patient_id: int) -> HttpResponse:
                 "document": current_document(TREATMENT_CONSENT_KEY),
                 "current": current_consent(patient, TREATMENT_CONSENT_KEY),
                 "signatures": signatures_of(patient),
+                "withdrawals": withdrawals_of(patient),
+                "can_withdraw": CONSENT_WITHDRAWING.allows(user),
             },
+        )
+    )
+
+
+@access(CONSENT_WITHDRAWING)
+def consent_withdraw_view(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Record that the patient withdrew consent (they sign again before any infusion)."""
+    user = staff_user(request)
+    try:
+        patient = patient_get(patient_id=patient_id, by=user)
+    except Patient.DoesNotExist:
+        raise Http404("No such patient") from None
+    form = WithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            consent_withdraw(patient=patient, reason=form.cleaned_data["reason"], by=user)
+        except ValidationError as invalid:
+            for field, errors in invalid.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(
+                request, "Withdrawal recorded: the patient signs again before any infusion."
+            )
+            return redirect("consent:patient", patient_id=patient.pk)
+    return _no_store(
+        render(
+            request,
+            "consent/withdraw.html",
+            {"form": form, "patient": patient, "current": current_consent(patient)},
         )
     )
 
