@@ -7,7 +7,7 @@ never re-scores. What a patient wrote (a comment) is a JSON string, verbatim.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from ninja import Field, Schema
 from pydantic import StrictInt
@@ -213,7 +213,8 @@ class ResponseOut(Schema):
             "id": response.pk,
             "instrument": response.instrument_key,
             "instrument_version": response.instrument_version,
-            "taken_at": response.taken_at,
+            # In UTC, as stored: a just-made response still holds the caller's offset.
+            "taken_at": response.taken_at.astimezone(UTC),
             "answers": list(response.answers),
             "total": response.total,
             "severity": response.severity or None,
