@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 from ketamine_clinic.accounts.enums import Role
 from ketamine_clinic.consent.enums import SignatureChannel
 from ketamine_clinic.consent.models import ConsentSignature
+from ketamine_clinic.consent.selectors import needs_consent
 from ketamine_clinic.consent.services import consent_seed
 from ketamine_clinic.consent.signature_image import (
     SIGNATURE_MISSING,
@@ -20,6 +21,7 @@ from ketamine_clinic.intake.models import KioskSession
 from tests.browser.conftest import BROWSER_TEST, Visit
 from tests.browser.test_sign_in import sign_in_with_password
 from tests.conftest import PERSONA_PASSWORD, make_staff
+from tests.consent.support import make_signature
 from tests.patients.factories import make_patient
 
 pytestmark = BROWSER_TEST
@@ -134,4 +136,34 @@ def test_a_patient_reads_and_signs_the_consent_on_a_tablet(visit: Visit) -> None
     assert image.evaluate("img => img.complete && img.naturalWidth") == width
     expect(visit.page.locator(".consent-typed-name")).to_have_text(HOSTILE_NAME)
     visit.screenshot("staff-signature")
+    assert visit.console.errors == []
+
+
+def test_the_clinic_lead_publishes_a_new_version_and_patients_must_sign_again(
+    visit: Visit,
+) -> None:
+    first = consent_seed()
+    make_staff("okoro", Role.CLINIC_LEAD)
+    witness = make_staff("adeyemi", Role.NURSE)
+    patient = make_patient("Kim", "Resignpatient")
+    make_signature(patient=patient, witness=witness)
+    assert not needs_consent(patient)
+
+    sign_in_with_password(visit, "okoro")
+    visit.goto("/consent/documents/")
+    expect(visit.page.get_by_role("cell", name="Current")).to_be_visible()
+    visit.page.get_by_role("link", name="Publish a new version").click()
+    expect(visit.page.get_by_label("Title")).to_have_value(first.title)
+    body = visit.page.get_by_label("Text")
+    body.fill(first.body + "\n\n## New in version 2\n- Bring a list of your medicines.\n")
+    visit.screenshot("publish-form")
+    visit.page.get_by_role("button", name="Publish").click()
+
+    expect(visit.page.get_by_text("Version 2 published.")).to_be_visible()
+    expect(visit.page.get_by_role("heading", name="New in version 2")).to_be_visible()
+    visit.screenshot("published-version-2")
+    visit.page.get_by_role("link", name="All versions").click()
+    expect(visit.page.get_by_role("link", name="Version 1")).to_be_visible()
+    visit.screenshot("versions")
+    assert needs_consent(patient)  # version 2 must be signed before the next infusion
     assert visit.console.errors == []
