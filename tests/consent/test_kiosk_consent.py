@@ -14,6 +14,7 @@ from ketamine_clinic.consent.data import TREATMENT_CONSENT_KEY
 from ketamine_clinic.consent.enums import SignatureChannel
 from ketamine_clinic.consent.kiosk import CONSENT_FORM_KEY, NO_DOCUMENT
 from ketamine_clinic.consent.models import ConsentDocument, ConsentSignature
+from ketamine_clinic.consent.selectors import needs_consent
 from ketamine_clinic.consent.services import (
     SIGN_NAME_REQUIRED,
     SIGN_NOT_CURRENT,
@@ -77,6 +78,7 @@ def test_signing_on_the_tablet_records_the_signature_and_finishes(
     tablet, session = open_consent_tablet(personas["nurse"])
     assert sign(tablet, document, HOSTILE, png_bytes()) == reverse("intake:kiosk_locked")
     signature = ConsentSignature.objects.get(patient=session.patient)
+    assert not needs_consent(session.patient)
     assert signature.typed_name == HOSTILE
     assert (signature.channel, signature.kiosk_session_id, signature.document) == (
         SignatureChannel.KIOSK,

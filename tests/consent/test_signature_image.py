@@ -106,3 +106,10 @@ def test_a_bad_data_url_is_refused(text: str, message: str) -> None:
     with pytest.raises(SignatureImageError) as info:
         png_from_data_url(text)
     assert info.value.message == message
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_demos_synthetic_signatures_pass_the_same_checks(seed: int) -> None:
+    from ketamine_clinic.consent.synthetic import synthetic_signature_png
+
+    assert check_signature_png(synthetic_signature_png(seed)) == (600, 200)
