@@ -37,11 +37,23 @@ def test_tablet_intake_then_the_prescriber_reviews_and_decides(visit: Visit) -> 
     sign_in_with_password(visit, "okafor")
     page.set_viewport_size({"width": 768, "height": 1024})
     visit.goto(f"/intake/patients/{patient.pk}/tablet")
+    page.get_by_label("Your details").check()
+    page.get_by_label("Your health history").check()
     page.get_by_label("Health screening").check()
     page.get_by_label("Patient Health Questionnaire-9 (PHQ-9)").check()
     page.get_by_role("button", name="Hand the tablet to the patient").click()
 
-    # The patient: screening first.
+    # The patient: their details (the escort who takes them home), their history, then
+    # the screening.
+    page.get_by_role("link", name="Your details").click()
+    page.locator("input[name=escort_name]").fill("Alex Example")
+    page.locator("input[name=escort_phone]").fill("555-0142")
+    visit.screenshot("details-form")
+    page.get_by_role("button", name="Send").click()
+    page.get_by_role("link", name="Your health history").click()
+    page.locator("#q-tried_antidepressants input[value='yes']").check()
+    page.locator("textarea[name=antidepressants_details]").fill("Sertraline 2019, no help")
+    page.get_by_role("button", name="Send").click()
     page.get_by_role("link", name="Health screening").click()
     visit.screenshot("screening-form")
     required = page.locator("fieldset.kiosk-question:not(:has(.kiosk-help:text('Answer only if')))")
@@ -94,5 +106,7 @@ def test_tablet_intake_then_the_prescriber_reviews_and_decides(visit: Visit) -> 
 
     visit.goto(f"/patients/{patient.pk}/")
     expect(page.get_by_role("heading", level=1)).to_contain_text(HOSTILE)
+    expect(page.locator("#reported-history")).to_contain_text("Sertraline 2019, no help")
+    expect(page.locator("#details")).to_contain_text("Alex Example")
     visit.screenshot("chart")
     assert visit.console.errors == []

@@ -22,8 +22,10 @@ def no_to_everything() -> dict[str, str]:
     return {q.key: "no" for q in form.questions if q.required}
 
 
-def test_the_screening_and_every_instrument_are_offered_screening_first() -> None:
+def test_the_intake_forms_come_first_then_every_instrument() -> None:
     assert list(available_forms()) == [
+        "details",
+        "history",
         "screening",
         "consent",
         "cssrs_screener",

@@ -145,8 +145,11 @@ def instrument_form(instrument: Instrument) -> KioskForm:
 
 def all_forms() -> list[KioskForm]:
     from ketamine_clinic.consent.kiosk import consent_form
+    from ketamine_clinic.intake.patient_forms import details_form, history_form
 
     return [
+        details_form(),
+        history_form(),
         screening_form(),
         consent_form(),
         *(instrument_form(i) for i in all_instruments().values()),

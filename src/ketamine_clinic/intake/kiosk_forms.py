@@ -35,6 +35,10 @@ class Question:
     help_text: str = ""
     max_length: int = 2000
     numeric: bool = False
+    # Free text on one line (a name, a phone number), with the keyboard its type asks
+    # for ("tel", "email"); otherwise a text area.
+    single_line: bool = False
+    input_type: str = "text"
     # False for what must not sit in a draft: a drawn signature is large and is given
     # afresh each time, never restored from storage.
     autosave: bool = True
@@ -59,6 +63,7 @@ class KioskFormInvalid(ValueError):
 SubmitFunc = Callable[["Patient", Mapping[str, str]], Submitted]
 SessionSubmitFunc = Callable[["KioskSession", Mapping[str, str]], Submitted]
 PageContextFunc = Callable[["Patient"], Mapping[str, object]]
+InitialFunc = Callable[["Patient"], Mapping[str, str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +80,9 @@ class KioskForm:
     # Used instead of ``submit`` by a form whose record names the tablet session it
     # came from (a consent signature names the session as where it was given).
     submit_in_session: SessionSubmitFunc | None = None
+    # What the form shows before the patient types (e.g. their details as recorded);
+    # a draft, when there is one, wins.
+    initial: InitialFunc | None = None
 
     def check(self, answers: Mapping[str, str]) -> dict[str, str]:
         """The answers this form accepts, or KioskFormInvalid naming each bad question.

@@ -133,7 +133,8 @@ def kiosk_form(request: HttpRequest, form_key: str) -> HttpResponse:
         return redirect("intake:kiosk_home")
     form = forms[form_key]
     errors: dict[str, str] = {}
-    values = draft_for(session, form_key)
+    initial = dict(form.initial(session.patient)) if form.initial is not None else {}
+    values = {**initial, **draft_for(session, form_key)}
     if request.method == "POST":
         values = {q.key: request.POST.get(q.key, "") for q in form.questions}
         try:

@@ -59,7 +59,7 @@
         } else if (!(field.name in data)) {
           data[field.name] = "";
         }
-      } else if (field.tagName === "TEXTAREA" || field.type === "text") {
+      } else if (field.tagName === "TEXTAREA" || ["text", "tel", "email"].indexOf(field.type) >= 0) {
         data[field.name] = field.value;
       }
     });
