@@ -39,6 +39,10 @@ def test_the_details_form_shows_what_is_recorded_and_saves_a_change(
     tablet.post(reverse("intake:open", args=[patient.pk]), {"forms": [DETAILS_FORM_KEY]})
     page = tablet.get(reverse("intake:kiosk_form", args=[DETAILS_FORM_KEY])).content.decode()
     assert 'name="preferred_name" value="Av"' in page
+    read = AuditEntry.objects.filter(
+        action="read", object_type="patient", actor_username__startswith="kiosk:"
+    )
+    assert [(e.patient_id, e.detail) for e in read] == [(str(patient.pk), {"form": "details"})]
     answers = {**details_answers(patient), "escort_name": HOSTILE, "escort_phone": "555-0199"}
     done = tablet.post(reverse("intake:kiosk_form", args=[DETAILS_FORM_KEY]), answers)
     assert done.status_code == 302

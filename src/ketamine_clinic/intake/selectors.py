@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from ketamine_clinic.audit.enums import AuditAction
+from ketamine_clinic.audit.services import audit_record
 from ketamine_clinic.intake.enums import KioskState
+from ketamine_clinic.intake.kiosk_forms import KioskForm
 from ketamine_clinic.intake.models import KioskDraft, KioskSession
 from ketamine_clinic.intake.services import token_digest
 from ketamine_clinic.patients.models import Patient
@@ -19,6 +22,24 @@ def kiosk_for_token(raw_token: str | None) -> KioskSession | None:
         .exclude(state=KioskState.CLOSED)
         .first()
     )
+
+
+def form_values(session: KioskSession, form: KioskForm) -> dict[str, str]:
+    """What a form shows when opened: the record's values (audited as a read of the
+    patient's record by the tablet), overlaid with the patient's draft."""
+    initial: dict[str, str] = {}
+    if form.initial is not None:
+        initial = dict(form.initial(session.patient))
+        audit_record(
+            action=AuditAction.READ,
+            actor=None,
+            actor_username=f"kiosk:{session.pk}",
+            object_type="patient",
+            object_id=session.patient_id,
+            patient_id=session.patient_id,
+            detail={"form": form.key},
+        )
+    return {**initial, **draft_for(session, form.key)}
 
 
 def draft_for(session: KioskSession, form_key: str) -> dict[str, str]:

@@ -23,7 +23,7 @@ from ketamine_clinic.accounts.services.sessions import session_end
 from ketamine_clinic.intake.enums import KioskState, LockReason
 from ketamine_clinic.intake.kiosk_forms import KioskFormInvalid, available_forms
 from ketamine_clinic.intake.models import KioskSession
-from ketamine_clinic.intake.selectors import draft_for, kiosk_for_token
+from ketamine_clinic.intake.selectors import form_values, kiosk_for_token
 from ketamine_clinic.intake.services import (
     KioskError,
     kiosk_lock,
@@ -133,8 +133,7 @@ def kiosk_form(request: HttpRequest, form_key: str) -> HttpResponse:
         return redirect("intake:kiosk_home")
     form = forms[form_key]
     errors: dict[str, str] = {}
-    initial = dict(form.initial(session.patient)) if form.initial is not None else {}
-    values = {**initial, **draft_for(session, form_key)}
+    values = form_values(session, form) if request.method != "POST" else {}
     if request.method == "POST":
         values = {q.key: request.POST.get(q.key, "") for q in form.questions}
         try:
