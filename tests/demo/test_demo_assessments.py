@@ -27,3 +27,15 @@ def test_the_demo_gets_trends_a_risk_flag_and_a_queue_once(personas: dict[str, U
     count = QuestionnaireResponse.objects.count()
     assert seed_demo_assessments() == 0
     assert QuestionnaireResponse.objects.count() == count
+
+
+def test_the_demo_consents_are_signed_once_in_front_of_the_demo_nurse() -> None:
+    from ketamine_clinic.consent.selectors import needs_consent
+    from ketamine_clinic.demo.assessments import seed_demo_consents
+    from ketamine_clinic.demo.seed import seed_demo_clinic
+
+    seed_demo_clinic()
+    avery = Patient.objects.get(legal_first_name="Avery")
+    riley = Patient.objects.get(legal_first_name="Riley")
+    assert (needs_consent(avery), needs_consent(riley)) == (False, True)
+    assert seed_demo_consents() == 0

@@ -1,5 +1,6 @@
-"""Questionnaires and screenings for the demo patients, so the chart's trends, the risk
-banner and the prescriber's review queue have something to show. All synthetic.
+"""Questionnaires, screenings and consents for the demo patients, so the chart's trends,
+the risk banner, the consent card and the prescriber's review queue have something to
+show. All synthetic (the signatures are drawn by ``consent.synthetic``).
 
 Entered as the tablet would (channel "kiosk", no staff actor) at dates spread over the
 past weeks: a course of improving PHQ-9 and GAD-7 scores for Avery, a plateau for
@@ -14,8 +15,12 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from ketamine_clinic.accounts.models import User
 from ketamine_clinic.assessments.models import QuestionnaireResponse
 from ketamine_clinic.assessments.services import record_response
+from ketamine_clinic.consent.models import ConsentSignature
+from ketamine_clinic.consent.services import consent_seed, consent_sign
+from ketamine_clinic.consent.synthetic import synthetic_signature_png
 from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.screening.services import record_screening
 
@@ -82,3 +87,32 @@ def seed_demo_assessments() -> int:
             record_screening(patient, screening, actor=None, channel="kiosk")
         seeded += 1
     return seeded
+
+
+# Demo patients who signed the treatment consent on the tablet's first version.
+DEMO_WITNESS_USERNAME = "nurse"
+DEMO_CONSENTS: tuple[tuple[str, str], ...] = (("Avery", "Testpatient"), ("Jordan", "Sampleton"))
+
+
+@transaction.atomic
+def seed_demo_consents() -> int:
+    """Publish the sample consent (once) and sign it for the demo patients who have not."""
+    document = consent_seed()
+    # Signed in front of the demo nurse (seeded with the staff before the patients).
+    witness = User.objects.filter(username=DEMO_WITNESS_USERNAME).first()
+    signed = 0
+    for number, (first, last) in enumerate(DEMO_CONSENTS):
+        patient = Patient.objects.filter(legal_first_name=first, legal_last_name=last).first()
+        if patient is None or witness is None:
+            continue
+        if ConsentSignature.objects.filter(patient=patient).exists():
+            continue
+        consent_sign(
+            patient=patient,
+            document=document,
+            typed_name=patient.legal_name,
+            signature_png=synthetic_signature_png(number),
+            witness=witness,
+        )
+        signed += 1
+    return signed

@@ -13,7 +13,7 @@ from ketamine_clinic.accounts.enums import Role
 from ketamine_clinic.accounts.models import User
 from ketamine_clinic.accounts.selectors import second_factor_roles
 from ketamine_clinic.accounts.services.users import user_create
-from ketamine_clinic.demo.assessments import seed_demo_assessments
+from ketamine_clinic.demo.assessments import seed_demo_assessments, seed_demo_consents
 from ketamine_clinic.demo.patients import seed_demo_patients
 
 # Demo-only passwords, printed on start; `validate=False` because they are memorable.
@@ -62,6 +62,7 @@ def seed_demo_clinic() -> list[DemoLogin]:
         logins.append(DemoLogin(username=username, password=DEMO_PASSWORD, roles=roles, note=note))
     seed_demo_patients()
     seed_demo_assessments()
+    seed_demo_consents()
     return logins
 
 

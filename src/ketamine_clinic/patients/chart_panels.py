@@ -119,3 +119,31 @@ def scores_panel(patient: Patient) -> ScoresPanel:
         for flag in open_risk_flags(patient)
     ]
     return ScoresPanel(rows=rows, risk_flags=flags)
+
+
+CONSENT_SELECTORS = "ketamine_clinic.consent.selectors"
+
+
+@dataclass(frozen=True)
+class ConsentGlance:
+    """Whether the patient has signed the current consent version (else: no infusion)."""
+
+    signed_version: int | None
+    signed_at: datetime | None
+    signature_id: int | None
+
+    @property
+    def needed(self) -> bool:
+        return self.signature_id is None
+
+
+def consent_glance(patient: Patient) -> ConsentGlance:
+    """The chart's consent card, from the consent app (a missing provider is an error)."""
+    signature = provider(CONSENT_SELECTORS, "current_consent")(patient)
+    if signature is None:
+        return ConsentGlance(signed_version=None, signed_at=None, signature_id=None)
+    return ConsentGlance(
+        signed_version=signature.document.version,
+        signed_at=signature.signed_at,
+        signature_id=signature.pk,
+    )

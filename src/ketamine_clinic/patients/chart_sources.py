@@ -25,6 +25,7 @@ TIMELINE_SOURCES: tuple[str, ...] = (
     "ketamine_clinic.assessments.selectors",
     "ketamine_clinic.screening.selectors",
     "ketamine_clinic.intake.selectors",
+    "ketamine_clinic.consent.selectors",
 )
 
 

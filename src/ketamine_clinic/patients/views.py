@@ -15,12 +15,13 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import resolve, reverse
 from django.utils import timezone
 
-from ketamine_clinic.access.policy import access, staff_user
+from ketamine_clinic.access.policy import access, declared_policy, staff_user
 from ketamine_clinic.accounts.models import User
 from ketamine_clinic.patients import forms as patient_forms
-from ketamine_clinic.patients.chart_panels import scores_panel
+from ketamine_clinic.patients.chart_panels import consent_glance, scores_panel
 from ketamine_clinic.patients.models import (
     Allergy,
     ChartItem,
@@ -105,6 +106,11 @@ def patient_register(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _allowed(user: User, url: str) -> bool:
+    policy = declared_policy(resolve(url).func)
+    return policy is not None and policy.allows(user)
+
+
 @access(PATIENT_CARE)
 def patient_chart_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     """The chart: the summary a nurse needs at a glance, scores, and the timeline."""
@@ -120,10 +126,14 @@ def patient_chart_view(request: HttpRequest, patient_id: int) -> HttpResponse:
             "chart": chart,
             "patient": chart.patient,
             "scores": scores_panel(chart.patient),
+            "consent": consent_glance(chart.patient),
             "can": {
                 "register": REGISTRATION.allows(user),
                 "record": CLINICAL_RECORDING.allows(user),
                 "diagnose": DIAGNOSING.allows(user),
+                # Pages of other apps: asked of their own declared policies, as the menu does.
+                "tablet": _allowed(user, reverse("intake:open", args=[chart.patient.pk])),
+                "consent": _allowed(user, reverse("consent:patient", args=[chart.patient.pk])),
             },
         },
     )

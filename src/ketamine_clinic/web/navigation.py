@@ -25,6 +25,7 @@ class NavItem:
 MENU: list[tuple[str, str]] = [
     ("Patients", "patients:list"),
     ("Review queue", "review:queue"),
+    ("Consent", "consent:documents"),
     ("Staff", "accounts:staff_list"),
     ("Audit trail", "audit:entries"),
 ]
