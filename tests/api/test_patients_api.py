@@ -8,20 +8,25 @@ with real values for each persona.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 import time_machine
+from django.core.exceptions import ValidationError
 from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ketamine_clinic.accounts.models import User
 from ketamine_clinic.api.routers.patients import PATIENT_NOT_FOUND
+from ketamine_clinic.api.schemas_patients import SEARCH_QUERY_PATTERN
 from ketamine_clinic.audit.enums import AuditAction
 from ketamine_clinic.audit.models import AuditEntry
 from ketamine_clinic.patients.models import Patient
-from ketamine_clinic.patients.selectors import SEARCH_BAD_DATE, SEARCH_EMPTY
+from ketamine_clinic.patients.selectors import SEARCH_BAD_DATE, SEARCH_EMPTY, patient_search
 from ketamine_clinic.patients.services.allergies import allergy_add, allergy_mark_entered_in_error
 from ketamine_clinic.patients.services.diagnoses import diagnosis_add
 from ketamine_clinic.patients.services.medications import medication_add, medication_stop
@@ -141,6 +146,32 @@ def test_a_blank_or_impossible_query_is_refused_naming_q_and_reads_nothing(
     assert too_far.status_code == 422
     assert "offset" in too_far.json()["detail"]
     assert entries(AuditAction.READ, "patient_search") == []
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    query=st.one_of(
+        st.text(max_size=40),
+        st.from_regex(r"\A\s{0,2}[0-9]{4}-[0-9]{2}-[0-9]{2}\s{0,2}\Z"),
+        st.lists(st.text(min_size=1, max_size=4), max_size=7).map(" ".join),
+    )
+)
+def test_the_schema_s_search_pattern_admits_exactly_what_the_search_accepts(
+    personas: dict[str, User], query: str
+) -> None:
+    # Written without \s, \d or \w, which mean fewer characters to a JSON Schema reader.
+    assert not re.search(r"\\[sdwSDW]", SEARCH_QUERY_PATTERN)
+    try:
+        patient_search(query=query, by=personas["nurse"])
+    except ValidationError:
+        accepted = False
+    else:
+        accepted = True
+    assert bool(re.search(SEARCH_QUERY_PATTERN, query)) == accepted
 
 
 def test_the_search_admits_the_web_search_s_roles_and_no_one_else(

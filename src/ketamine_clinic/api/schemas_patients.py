@@ -14,6 +14,7 @@ from ninja import Field, Schema
 from ketamine_clinic.api.schemas_problems import (
     NO_NUL_PATTERN,
     NOT_BLANK_PATTERN,
+    SPACE_CHARACTERS,
     IsoDate,
     Text,
 )
@@ -45,19 +46,22 @@ NAME_MAX_LENGTH = 100
 
 # What `patient_search` accepts, written as a JSON Schema pattern so the schema promises
 # no more than the selector keeps (schemathesis holds it to that): after surrounding
-# spaces, a real date yyyy-mm-dd, or one to SEARCH_MAX_TERMS words that are not a
-# date-shaped impossible date; no NUL. Documented, not enforced here: the selector
-# refuses the rest with a sentence a person understands.
+# spaces, a real date yyyy-mm-dd, or one to SEARCH_MAX_TERMS words that are not an
+# impossible date; no NUL. Written to mean the same to Python and to ECMA readers
+# (spaces spelled out, [0-9] for digits); the one gap: a date-shaped query in non-ASCII
+# digits, which the selector refuses, matches. Documented, not enforced here: the
+# selector refuses the rest with a sentence a person understands.
+_SPACE = f"[{SPACE_CHARACTERS}]"
+_WORD = rf"[^{SPACE_CHARACTERS}\x00]+"
 _LEAP_YEAR = r"(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)"
 _REAL_DATE = (
     r"(?:(?!0000)[0-9]{4}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])"
     r"|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)"
     rf"|(?!0000){_LEAP_YEAR}-02-29)"
 )
-_WORD = r"[^\s\x00]+"
 SEARCH_QUERY_PATTERN = (
-    rf"^\s*(?:{_REAL_DATE}|(?!\d{{4}}-\d{{2}}-\d{{2}}\s*$)"
-    rf"{_WORD}(?:\s+{_WORD}){{0,{SEARCH_MAX_TERMS - 1}}})\s*$"
+    rf"^{_SPACE}*(?:{_REAL_DATE}|(?![0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}{_SPACE}*$)"
+    rf"{_WORD}(?:{_SPACE}+{_WORD}){{0,{SEARCH_MAX_TERMS - 1}}}){_SPACE}*$"
 )
 
 

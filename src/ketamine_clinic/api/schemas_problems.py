@@ -41,8 +41,13 @@ Text = Annotated[str, AfterValidator(_storable)]
 
 # The same rules as JSON Schema patterns, for the schema (pydantic does not enforce a
 # pattern given this way; `Text` and the services do, with their own sentences).
+# Whitespace is spelled out as the characters Python's str.strip() and str.split() take
+# for it: a pattern's `\s` means fewer of them to a JSON Schema (ECMA) reader.
+SPACE_CHARACTERS = (
+    r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 NO_NUL_PATTERN = r"^[^\x00]*$"
-NOT_BLANK_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
+NOT_BLANK_PATTERN = rf"^[^\x00]*[^{SPACE_CHARACTERS}\x00][^\x00]*$"
 
 NOT_TEXT = "write it as a string ({form})"
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")

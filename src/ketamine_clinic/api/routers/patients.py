@@ -57,7 +57,9 @@ def patient_search_api(
 
     The search returns at most SEARCH_RESULT_LIMIT rows (the web page's limit: a desk
     narrows the query rather than scrolls), and `offset`/`limit` page within them. Each
-    request is one search, audited with the ids it returned, as the web search is.
+    request is one search and one READ entry, written by the shared selector with the
+    ids of every row the search returned (all of them by default, when `limit` is the
+    whole search; a smaller page is a slice of those).
     """
     try:
         result = patient_search(query=params.q, by=api_user(request))
