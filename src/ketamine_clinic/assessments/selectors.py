@@ -219,3 +219,45 @@ def timeline_entries(patient: Patient) -> list[TimelineEntry]:
                 )
             )
     return entries
+
+
+def risk_flag_by_id(*, flag_id: int) -> RiskFlag:
+    """The risk flag, for `record_risk_assessment` (which audits). Raises RiskFlag.DoesNotExist."""
+    return RiskFlag.objects.select_related("patient", "response").get(pk=flag_id)
+
+
+@dataclass(frozen=True)
+class ScoreTrend:
+    """One instrument's latest score, how it moved, and the recent totals behind a trend line."""
+
+    latest: LatestScore
+    recent_totals: list[int]
+
+
+def patient_scores(*, patient: Patient, by: User, points: int) -> list[ScoreTrend]:
+    """The latest score per instrument with its trend; one READ entry for the patient.
+
+    The chart's page covers the same read with its chart entry; asked for on its own,
+    it gets its own entry naming the responses shown. ``points``: how many recent totals
+    to return per instrument (the caller's trend line).
+    """
+    found = []
+    for latest in latest_scores(patient):
+        totals = [
+            response.total
+            for response in score_history(patient, latest.instrument_key)
+            if response.total is not None
+        ]
+        found.append(ScoreTrend(latest=latest, recent_totals=totals[-points:]))
+    audit_record(
+        action=AuditAction.READ,
+        actor=by,
+        object_type="patient_scores",
+        object_id=patient.pk,
+        patient_id=patient.pk,
+        detail={
+            "instruments": [score.latest.instrument_key for score in found],
+            "response_ids": [score.latest.latest.pk for score in found],
+        },
+    )
+    return found

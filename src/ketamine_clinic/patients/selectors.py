@@ -431,3 +431,12 @@ def item_of_patient(model: type[ChartItemT], *, patient: Patient, item_id: int) 
     reads the patient with `patient_get` first, which is.
     """
     return model._default_manager.get(pk=item_id, patient=patient)
+
+
+def patient_by_id(*, patient_id: int) -> Patient:
+    """The patient, for an operation whose own read or write is audited.
+
+    Raises Patient.DoesNotExist. Not audited: `questionnaire_history`, `patient_scores`
+    and `record_response` write the entry that names what was read or written.
+    """
+    return Patient.objects.get(pk=patient_id)

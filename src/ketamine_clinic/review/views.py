@@ -8,18 +8,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from ketamine_clinic.access.policy import access, roles, staff_user
+from ketamine_clinic.access.policy import access, staff_user
 from ketamine_clinic.accounts.enums import Role
 from ketamine_clinic.assessments.models import RiskFlag
 from ketamine_clinic.assessments.services import record_risk_assessment
 from ketamine_clinic.review.forms import RiskAssessmentForm, ScreeningDecisionForm
+from ketamine_clinic.review.policies import QUEUE_ACTORS, QUEUE_READERS
 from ketamine_clinic.review.selectors import review_queue
 from ketamine_clinic.screening.models import ScreeningAssessment
 from ketamine_clinic.screening.services import record_decision
-
-# The clinic lead sees the queue (to see what waits and for how long); only prescribers act.
-QUEUE_READERS = roles(Role.PRESCRIBER, Role.CLINIC_LEAD)
-QUEUE_ACTORS = roles(Role.PRESCRIBER)
 
 
 def _errors_text(error: ValidationError) -> str:

@@ -39,14 +39,14 @@ from ketamine_clinic.api.schemas_assessments import (
     ScoreOut,
 )
 from ketamine_clinic.api.schemas_problems import FieldProblem, ProblemOut
-from ketamine_clinic.api.selectors_patients import (
-    patient_by_id,
-    patient_scores,
-    risk_flag_by_id,
-)
 from ketamine_clinic.assessments.enums import ResponseChannel
 from ketamine_clinic.assessments.models import RiskFlag
-from ketamine_clinic.assessments.selectors import questionnaire_history, risk_review_queue
+from ketamine_clinic.assessments.selectors import (
+    patient_scores,
+    questionnaire_history,
+    risk_flag_by_id,
+    risk_review_queue,
+)
 from ketamine_clinic.assessments.services import (
     RISK_FLAG_ALREADY_ASSESSED,
     record_response,
@@ -54,9 +54,11 @@ from ketamine_clinic.assessments.services import (
 )
 from ketamine_clinic.instruments.definitions import all_instruments, get_instrument
 from ketamine_clinic.instruments.errors import InvalidAnswers, UnknownInstrument
+from ketamine_clinic.patients.chart_panels import TREND_POINTS
 from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.patients.policies import CLINICAL_RECORDING, PATIENT_CARE
-from ketamine_clinic.review.views import QUEUE_ACTORS, QUEUE_READERS
+from ketamine_clinic.patients.selectors import patient_by_id
+from ketamine_clinic.review.policies import QUEUE_ACTORS, QUEUE_READERS
 
 router = Router(tags=["assessments"])
 
@@ -134,7 +136,7 @@ def patient_score_list(request: HttpRequest, patient_id: PatientId) -> list[Scor
             previous_taken_at=score.latest.previous.taken_at if score.latest.previous else None,
             recent_totals=score.recent_totals,
         )
-        for score in patient_scores(patient=patient, by=api_user(request))
+        for score in patient_scores(patient=patient, by=api_user(request), points=TREND_POINTS)
     ]
 
 
