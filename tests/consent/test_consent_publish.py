@@ -11,7 +11,7 @@ from django.utils import timezone
 from ketamine_clinic.accounts.models import User
 from ketamine_clinic.audit.models import AuditEntry
 from ketamine_clinic.consent.data import SEED_BODY, SEED_TITLE, TREATMENT_CONSENT_KEY
-from ketamine_clinic.consent.models import RECORD_IS_IMMUTABLE, ConsentDocument
+from ketamine_clinic.consent.models import ConsentDocument
 from ketamine_clinic.consent.selectors import current_document, document_versions
 from ketamine_clinic.consent.services import (
     PUBLISH_BODY_REQUIRED,
@@ -25,6 +25,7 @@ from ketamine_clinic.consent.services import (
     consent_seed,
     document_fingerprint,
 )
+from ketamine_clinic.insert_only import RECORD_IS_IMMUTABLE
 
 pytestmark = pytest.mark.django_db
 

@@ -8,26 +8,11 @@ publishing service with a queryset update (``save`` refuses to rewrite a row).
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 
 from ketamine_clinic.consent.enums import SignatureChannel
-
-RECORD_IS_IMMUTABLE = "{model} rows are never edited: record a new one instead."
-
-
-class InsertOnlyModel(models.Model):
-    """Refuses ``save`` on a row that already exists (a programming error, not input)."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise TypeError(RECORD_IS_IMMUTABLE.format(model=type(self).__name__))
-        super().save(*args, **kwargs)
+from ketamine_clinic.insert_only import InsertOnlyModel
 
 
 class ConsentDocument(InsertOnlyModel):

@@ -8,31 +8,16 @@ judged it (``rules_version``) and who decided what, when.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 
+from ketamine_clinic.insert_only import InsertOnlyModel
 from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.screening.enums import (
     EligibilityDecisionKind,
     ScreeningChannel,
     ScreeningOutcome,
 )
-
-RECORD_IS_IMMUTABLE = "{model} rows are never edited: record a new one instead."
-
-
-class InsertOnlyModel(models.Model):
-    """Refuses ``save`` on a row that already exists (a programming error, not input)."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise TypeError(RECORD_IS_IMMUTABLE.format(model=type(self).__name__))
-        super().save(*args, **kwargs)
 
 
 class ScreeningAssessment(InsertOnlyModel):
