@@ -59,7 +59,8 @@ def test_a_nurse_records_a_weight_in_lb_and_a_flagged_medication(visit: Visit) -
     visit.screenshot("weight-form")
     visit.page.get_by_role("button", name="Record weight").click()
     expect(visit.page.get_by_text("Weight recorded.")).to_be_visible()
-    expect(visit.page.locator(".glance-value").first).to_have_text("69.9 kg")
+    weight_card = visit.page.locator("section.glance", has_text="Weight for dosing")
+    expect(weight_card.locator(".glance-value")).to_have_text("69.9 kg")
     expect(visit.page.get_by_text("entered 154 lb")).to_be_visible()
 
     visit.page.get_by_role("link", name="Add medication").click()
