@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ketamine_clinic.assessments.models import QuestionnaireResponse, RiskFlag
 from playwright.sync_api import expect
 
 from ketamine_clinic.accounts.enums import Role
+from ketamine_clinic.assessments.models import QuestionnaireResponse, RiskFlag
 from ketamine_clinic.intake.models import KioskSession
 from tests.browser.conftest import BROWSER_TEST, Visit
 from tests.browser.test_sign_in import sign_in_with_password
