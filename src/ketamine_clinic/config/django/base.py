@@ -174,6 +174,8 @@ INSTALLED_APPS = [
     "ketamine_clinic.intake",
     "ketamine_clinic.consent",
     "ketamine_clinic.review",
+    "ketamine_clinic.courses",
+    "ketamine_clinic.visits",
     "ketamine_clinic.web",
     "ketamine_clinic.api",
 ]

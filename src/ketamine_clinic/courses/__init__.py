@@ -1,0 +1,1 @@
+"""Treatment protocols (as data) and each patient's course of infusions."""

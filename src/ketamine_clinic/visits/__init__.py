@@ -1,0 +1,1 @@
+"""The infusion visit: its state machine, pre-infusion checks, vitals and instructions."""
