@@ -22,6 +22,8 @@ VECTORS: dict[str, tuple[str, int | None, str | None, list[str]]] = {
     "qids_sr16": ("1,3,0,2,2,0,1,2,0,1,2,0,3,1,0,2", 16, "severe", []),
     "cssrs_screener": ("n,n,,,,n,", None, None, []),
     "dissociation": ("7", 7, None, []),
+    "aldrete": ("2,2,2,2,1", 9, "meets_discharge_score", []),
+    "padss": ("2,2,1,2,1", 8, "not_ready", []),
 }
 
 

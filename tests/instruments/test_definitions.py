@@ -18,7 +18,16 @@ from ketamine_clinic.instruments.definitions import (
 )
 from ketamine_clinic.instruments.errors import InvalidDefinition, UnknownInstrument
 
-EXPECTED_KEYS = {"phq9", "gad7", "pcl5", "cssrs_screener", "qids_sr16", "dissociation"}
+EXPECTED_KEYS = {
+    "phq9",
+    "gad7",
+    "pcl5",
+    "cssrs_screener",
+    "qids_sr16",
+    "dissociation",
+    "aldrete",
+    "padss",
+}
 
 
 def raw(key: str) -> dict[str, Any]:

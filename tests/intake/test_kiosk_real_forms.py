@@ -91,3 +91,7 @@ def test_a_number_question_takes_only_a_whole_number(personas: dict[str, User]) 
         kiosk_submit(session, SCREENING_FORM_KEY, answers)
     assert info.value.errors == {"heart_attack_or_stroke_months_ago": "please enter a whole number"}
     assert not ScreeningAssessment.objects.exists()
+
+
+def test_clinician_rated_scores_are_never_offered_on_the_tablet() -> None:
+    assert {"aldrete", "padss"}.isdisjoint(available_forms())

@@ -47,6 +47,13 @@ class MissingRule(StrEnum):
     NO_TOTAL = "no_total"
 
 
+class Rater(StrEnum):
+    """Who answers: the patient (the tablet offers these) or a clinician (at the bedside)."""
+
+    PATIENT = "patient"
+    CLINICIAN = "clinician"
+
+
 class ItemText(StrEnum):
     VERBATIM = "verbatim"  # the instrument's own wording, licence allows it
     LABELS = "labels"  # short neutral labels: the wording's licence is unclear
@@ -188,6 +195,7 @@ class Instrument:
     total_min: int | None
     total_max: int | None
     bands: tuple[Band, ...] = ()
+    rater: Rater = Rater.PATIENT
     subscales: tuple[Subscale, ...] = ()
     domains: tuple[Domain, ...] = ()
     cutoffs: tuple[Cutoff, ...] = ()
@@ -315,7 +323,9 @@ def parse_instrument(table: Mapping[str, Any], where: str) -> Instrument:
         Item(
             id=_need(raw, "id", str, where),
             text=_need(raw, "text", str, where),
-            options=options,
+            # An item may carry its own options (the Aldrete score's items each describe
+            # their own 0, 1 and 2); otherwise the instrument's shared ones.
+            options=_options(raw, where) if "options" in raw else options,
             asked_if_yes=raw.get("asked_if_yes"),
         )
         for raw in table.get("items", [])
@@ -327,6 +337,7 @@ def parse_instrument(table: Mapping[str, Any], where: str) -> Instrument:
         method = ScoringMethod(_need(scoring, "method", str, where))
         missing = MissingRule(_need(scoring, "missing", str, where))
         item_text = ItemText(_need(table, "item_text", str, where))
+        rater = Rater(table.get("rater", Rater.PATIENT))
     except ValueError as exc:
         raise InvalidDefinition(f"{where}: {exc}") from None
     domains = tuple(
@@ -353,6 +364,7 @@ def parse_instrument(table: Mapping[str, Any], where: str) -> Instrument:
         source=_need(table, "source", str, where),
         licence=_need(table, "licence", str, where),
         item_text=item_text,
+        rater=rater,
         validated=_need(table, "validated", bool, where),
         stem=table.get("stem", ""),
         notes=tuple(table.get("notes", [])),

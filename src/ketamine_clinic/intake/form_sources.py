@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from functools import partial
 from typing import TYPE_CHECKING
 
-from ketamine_clinic.instruments.definitions import Instrument, all_instruments
+from ketamine_clinic.instruments.definitions import Instrument, Rater, all_instruments
 from ketamine_clinic.instruments.errors import InvalidAnswers
 from ketamine_clinic.intake.kiosk_forms import (
     Choice,
@@ -152,5 +152,7 @@ def all_forms() -> list[KioskForm]:
         history_form(),
         screening_form(),
         consent_form(),
-        *(instrument_form(i) for i in all_instruments().values()),
+        # Only what the patient answers: clinician-rated scores (Aldrete, PADSS) are
+        # recorded at the bedside, never offered on the tablet.
+        *(instrument_form(i) for i in all_instruments().values() if i.rater == Rater.PATIENT),
     ]
