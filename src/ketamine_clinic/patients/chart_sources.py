@@ -26,6 +26,7 @@ TIMELINE_SOURCES: tuple[str, ...] = (
     "ketamine_clinic.screening.selectors",
     "ketamine_clinic.intake.selectors",
     "ketamine_clinic.consent.selectors",
+    "ketamine_clinic.courses.selectors",
 )
 
 

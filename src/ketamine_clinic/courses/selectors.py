@@ -1,0 +1,158 @@
+"""Reads of treatment courses: progress through a course, and the chart's timeline.
+
+Not audited here: the page that shows a course audits its read (as the chart does).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
+
+from ketamine_clinic.assessments.models import QuestionnaireResponse
+from ketamine_clinic.courses.enums import CourseStatus
+from ketamine_clinic.courses.models import Course
+from ketamine_clinic.instruments.definitions import all_instruments
+from ketamine_clinic.patients.models import Patient
+from ketamine_clinic.patients.timeline_types import TimelineEntry
+from ketamine_clinic.visits import selectors as visit_selectors
+from ketamine_clinic.visits.enums import VisitState
+from ketamine_clinic.visits.models import Visit
+
+# States after which a visit no longer counts towards the course's schedule.
+_VOID_STATES = (VisitState.CANCELLED, VisitState.DID_NOT_ATTEND)
+
+
+@dataclass(frozen=True, slots=True)
+class DayScore:
+    """One questionnaire the patient completed on a visit's day."""
+
+    instrument_key: str
+    short_name: str
+    total: int | None
+    severity: str
+    taken_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class VisitProgress:
+    """One visit of the course, with the scores taken that day."""
+
+    visit: Visit
+    scores: list[DayScore]
+
+
+@dataclass(frozen=True, slots=True)
+class CourseProgress:
+    """How far a course has come: "3 of 6", the next visit, the window, the scores."""
+
+    course: Course
+    done: int
+    planned: int
+    next_visit: Visit | None
+    window_starts_on: date
+    window_ends_on: date
+    days_left: int
+    visits: list[VisitProgress]
+
+    @property
+    def label(self) -> str:
+        return f"{self.done} of {self.planned}"
+
+
+def _clinic_date(moment: datetime) -> date:
+    return timezone.localtime(moment, timezone.get_default_timezone()).date()
+
+
+def _scores_by_day(patient: Patient) -> dict[date, list[DayScore]]:
+    instruments = all_instruments()
+    found: dict[date, list[DayScore]] = {}
+    responses = QuestionnaireResponse.objects.filter(
+        patient=patient, corrected_by__isnull=True
+    ).order_by("taken_at", "id")
+    for response in responses:
+        instrument = instruments.get(response.instrument_key)
+        found.setdefault(_clinic_date(response.taken_at), []).append(
+            DayScore(
+                instrument_key=response.instrument_key,
+                short_name=instrument.short_name if instrument else response.instrument_key,
+                total=response.total,
+                severity=response.severity,
+                taken_at=response.taken_at,
+            )
+        )
+    return found
+
+
+def course_progress(course: Course, *, now: datetime | None = None) -> CourseProgress:
+    """Infusions done (visits discharged) of those planned, the next booked visit, the
+    days left in the course's window and the scores taken on each visit's day.
+
+    The window opens on the day of the course's first booked visit (the first infusion
+    counts as day 1), or on the day the course started while none is booked.
+    """
+    moment = now if now is not None else timezone.now()
+    today = _clinic_date(moment)
+    visits = list(course.visits.exclude(state__in=_VOID_STATES).order_by("scheduled_start", "id"))
+    done = sum(1 for visit in visits if visit.state == VisitState.DISCHARGED)
+    upcoming = [
+        visit
+        for visit in visits
+        if visit.state == VisitState.SCHEDULED and visit.scheduled_start >= moment
+    ]
+    opened = visits[0].scheduled_start if visits else (course.started_at or course.created_at)
+    starts_on = _clinic_date(opened)
+    ends_on = starts_on + timedelta(days=int(course.parameter("window_days")) - 1)
+    scores = _scores_by_day(course.patient)
+    return CourseProgress(
+        course=course,
+        done=done,
+        planned=course.infusions_planned,
+        next_visit=upcoming[0] if upcoming else None,
+        window_starts_on=starts_on,
+        window_ends_on=ends_on,
+        days_left=max(0, (ends_on - today).days),
+        visits=[
+            VisitProgress(visit=visit, scores=scores.get(_clinic_date(visit.scheduled_start), []))
+            for visit in visits
+        ],
+    )
+
+
+def active_course(patient: Patient) -> Course | None:
+    """The patient's active course, if any (at most one: a constraint holds it)."""
+    return Course.objects.filter(patient=patient, status=CourseStatus.ACTIVE).first()
+
+
+def course_timeline_entries(patient: Patient) -> list[TimelineEntry]:
+    """Courses on the chart: each start and each end (completed, or stopped and why)."""
+    entries: list[TimelineEntry] = []
+    for course in Course.objects.filter(patient=patient).select_related("created_by", "ended_by"):
+        entries.append(
+            TimelineEntry(
+                at=course.started_at or course.created_at,
+                kind="course",
+                title=f"Course started: {course.infusions_planned} infusions",
+                detail=f"protocol {course.protocol_key}",
+                actor=course.created_by.display_name,
+            )
+        )
+        if course.ended_at is not None:
+            stopped = course.status == CourseStatus.STOPPED
+            entries.append(
+                TimelineEntry(
+                    at=course.ended_at,
+                    kind="course",
+                    title="Course stopped" if stopped else "Course completed",
+                    detail=course.stop_reason,
+                    actor=course.ended_by.display_name if course.ended_by else None,
+                )
+            )
+    return entries
+
+
+def timeline_entries(patient: Patient) -> list[TimelineEntry]:
+    """The chart's provider for courses and their visits (``chart_sources`` lists this
+    module once; the visits' own entries come from ``visits.selectors``)."""
+    return course_timeline_entries(patient) + visit_selectors.timeline_entries(patient)

@@ -1,0 +1,69 @@
+"""Reads of visits for the chart and the course view.
+
+Building blocks, not audited on their own: the chart's open and the course page audit
+the read that shows them (as with ``patients.selectors.latest_weight``).
+"""
+
+from __future__ import annotations
+
+from ketamine_clinic.patients.models import Patient
+from ketamine_clinic.patients.timeline_types import TimelineEntry
+from ketamine_clinic.visits.check_data import DEFAULT_CHECKS
+from ketamine_clinic.visits.enums import VisitState
+from ketamine_clinic.visits.models import CheckOverride, Visit, VisitTransition
+
+
+def _local_text(visit: Visit) -> str:
+    from django.utils import timezone
+
+    start = timezone.localtime(visit.scheduled_start, timezone.get_default_timezone())
+    return f"{start:%Y-%m-%d %H:%M}"
+
+
+def timeline_entries(patient: Patient) -> list[TimelineEntry]:
+    """Visits on the chart: each booking, each change of state, each check override."""
+    entries: list[TimelineEntry] = []
+    visits = Visit.objects.filter(patient=patient).select_related("course", "created_by")
+    for visit in visits:
+        room = f", room {visit.room_label}" if visit.room_label else ""
+        entries.append(
+            TimelineEntry(
+                at=visit.created_at,
+                kind="visit",
+                title=f"{visit.label} scheduled for {_local_text(visit)}",
+                detail=f"{visit.planned_infusion_min} min infusion{room}",
+                actor=visit.created_by.display_name if visit.created_by else None,
+            )
+        )
+    transitions = VisitTransition.objects.filter(visit__patient=patient).select_related(
+        "visit__course", "by"
+    )
+    for change in transitions:
+        detail = change.reason
+        if change.dose_given_mg is not None:
+            detail = f"{detail}; {change.dose_given_mg} mg given before the abort"
+        entries.append(
+            TimelineEntry(
+                at=change.at,
+                kind="visit_state",
+                title=f"{change.visit.label}: {VisitState(change.to_state).label.lower()}",
+                detail=detail,
+                actor=change.by.display_name,
+            )
+        )
+    overrides = CheckOverride.objects.filter(visit__patient=patient).select_related(
+        "visit__course", "recorded_by"
+    )
+    for override in overrides:
+        definition = DEFAULT_CHECKS.get(override.check_key)
+        label = definition.label if definition else override.check_key
+        entries.append(
+            TimelineEntry(
+                at=override.recorded_at,
+                kind="check_override",
+                title=f"{override.visit.label}: check overridden ({label})",
+                detail=f"{override.check_message} Reason: {override.reason}",
+                actor=override.recorded_by.display_name,
+            )
+        )
+    return entries
