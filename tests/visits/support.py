@@ -59,10 +59,12 @@ def make_visit(
         return visit_schedule(patient=patient, scheduled_start=start, course=course, by=by)
 
 
-def make_eligible_patient(prescriber: User, **names: str) -> Patient:
+def make_eligible_patient(
+    prescriber: User, first: str = "Avery", last: str = "Testpatient"
+) -> Patient:
     """A patient with a signed consent and an eligible decision, registered a week ago."""
     with frozen(NOW - timedelta(days=7)):
-        patient = make_patient(**names) if names else make_patient()
+        patient = make_patient(first, last)
         consent_sign(
             patient=patient,
             document=consent_seed(),

@@ -106,11 +106,16 @@ def visit_instructions(
     )
 
 
+def _day_text(moment: datetime) -> str:
+    """ "Tuesday 10 March 2026" (no zero padding, on any platform's strftime)."""
+    return f"{moment:%A} {moment.day} {moment:%B %Y}"
+
+
 def instructions_message(visit: Visit, instructions: VisitInstructions) -> EmailMultiAlternatives:
     """The email (plain text with an HTML alternative) to the patient's address."""
     context = {"i": instructions}
     message = EmailMultiAlternatives(
-        subject=SUBJECT.format(day=f"{instructions.appointment:%A %-d %B %Y}"),
+        subject=SUBJECT.format(day=_day_text(instructions.appointment)),
         body=render_to_string("visits/email/instructions.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[visit.patient.email],
