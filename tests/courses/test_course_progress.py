@@ -108,7 +108,9 @@ def test_the_window_never_goes_below_zero_days(course: Course, three_given: list
     assert (progress.days_left, progress.next_visit) == (0, None)
 
 
-def test_a_seventh_booking_is_refused_until_one_is_cancelled(course: Course, desk: User) -> None:
+def test_a_seventh_booking_is_refused_until_one_is_cancelled(
+    course: Course, desk: User, nurse: User
+) -> None:
     visits = _book_all(course, desk)
     assert [visit.number_in_course for visit in visits] == [1, 2, 3, 4, 5, 6]
     later = START + timedelta(days=13)
@@ -116,11 +118,23 @@ def test_a_seventh_booking_is_refused_until_one_is_cancelled(course: Course, des
         visit_schedule(patient=course.patient, course=course, scheduled_start=later, by=desk)
     assert refused.value.message_dict == {"course": [COURSE_FULL.format(planned=6)]}
     with frozen(START - timedelta(days=6)):
-        visit_transition(visits[5], VisitState.CANCELLED, by=desk, reason="Travel")
+        visit_transition(visits[2], VisitState.CANCELLED, by=desk, reason="Travel")
         rebooked = visit_schedule(
             patient=course.patient, course=course, scheduled_start=later, by=desk
         )
-    assert rebooked.number_in_course == 6
+    # The replacement takes the number the cancelled visit gave back.
+    assert rebooked.number_in_course == 3
+    # An abort before the pump ran gives its number back too; none was given.
+    with frozen(START - timedelta(minutes=20)):
+        visit = visit_transition(visits[0], VisitState.CHECKED_IN, by=desk)
+        visit_transition(visit, VisitState.ABORTED, by=nurse, reason="BP 172/104 twice")
+        again = visit_schedule(
+            patient=course.patient,
+            course=course,
+            scheduled_start=later + timedelta(days=2),
+            by=desk,
+        )
+    assert again.number_in_course == 1
 
 
 def test_the_chart_timeline_shows_the_course_visits_transitions_and_overrides(

@@ -411,6 +411,18 @@ def test_a_prescriber_override_lets_a_high_bp_through(
     assert transition_entry.detail["checks"]["vitals"] == "block (overridden)"
 
 
+def test_an_override_lapses_when_the_finding_changes(
+    visit: Visit, nurse: User, prescriber: User
+) -> None:
+    _vitals(visit, nurse, 162, 95, minutes_ago=10)
+    with frozen():
+        record_check_override(visit, "vitals", by=prescriber, reason="Usual BP 160s/90s")
+    assert not results(visit)["vitals"].blocks
+    _vitals(visit, nurse, 184, 108, minutes_ago=1)
+    found = results(visit)["vitals"]
+    assert (found.status, found.override, found.blocks) == (BLOCK, None, True)
+
+
 def test_consent_eligibility_risk_pregnancy_and_iv_cannot_be_overridden(
     visit: Visit, prescriber: User
 ) -> None:

@@ -20,9 +20,6 @@ from ketamine_clinic.visits import selectors as visit_selectors
 from ketamine_clinic.visits.enums import VisitState
 from ketamine_clinic.visits.models import Visit
 
-# States after which a visit no longer counts towards the course's schedule.
-_VOID_STATES = (VisitState.CANCELLED, VisitState.DID_NOT_ATTEND)
-
 
 @dataclass(frozen=True, slots=True)
 class DayScore:
@@ -94,7 +91,7 @@ def course_progress(course: Course, *, now: datetime | None = None) -> CoursePro
     """
     moment = now if now is not None else timezone.now()
     today = _clinic_date(moment)
-    visits = list(course.visits.exclude(state__in=_VOID_STATES).order_by("scheduled_start", "id"))
+    visits = list(visit_selectors.visits_holding_a_number(course))
     done = sum(1 for visit in visits if visit.state == VisitState.DISCHARGED)
     upcoming = [
         visit

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from enum import Enum
 from typing import Final
 
@@ -47,6 +47,8 @@ from ketamine_clinic.visits.models import (
 )
 
 PHQ9_KEY: Final = "phq9"
+# How much of a check's message an override keeps (CheckOverride.check_message).
+OVERRIDE_MESSAGE_LENGTH: Final = 500
 ELIGIBLE_DECISIONS: Final = frozenset(
     {EligibilityDecisionKind.ELIGIBLE, EligibilityDecisionKind.ELIGIBLE_WITH_CONDITIONS}
 )
@@ -123,7 +125,8 @@ def _fasting(ctx: Context) -> Found:
             f"{clinic_zone_time(start)} (wait until {clinic_zone_time(record.last_clear_fluids_at + ctx.fasting.clear_fluids)})"
         )
     if problems:
-        return Outcome.FAIL, "; ".join(problems).capitalize() + "."
+        text = "; ".join(problems)
+        return Outcome.FAIL, text[0].upper() + text[1:] + "."
     return Outcome.OK, (
         f"Last solid food {clinic_zone_time(record.last_solid_food_at)}, "
         f"last clear fluids {clinic_zone_time(record.last_clear_fluids_at)}."
@@ -226,10 +229,20 @@ def _pregnancy(ctx: Context) -> Found:
 
 
 def _phq9(ctx: Context) -> Found:
-    responses = QuestionnaireResponse.objects.filter(
-        patient=ctx.visit.patient, instrument_key=PHQ9_KEY, corrected_by__isnull=True
-    ).order_by("-taken_at", "-id")
-    today = next((r for r in responses[:5] if clinic_date(r.taken_at) == ctx.today), None)
+    zone = timezone.get_default_timezone()
+    day_starts = datetime.combine(ctx.today, time.min, tzinfo=zone)
+    day_ends = datetime.combine(ctx.today + timedelta(days=1), time.min, tzinfo=zone)
+    today = (
+        QuestionnaireResponse.objects.filter(
+            patient=ctx.visit.patient,
+            instrument_key=PHQ9_KEY,
+            corrected_by__isnull=True,
+            taken_at__gte=day_starts,
+            taken_at__lt=day_ends,
+        )
+        .order_by("-taken_at", "-id")
+        .first()
+    )
     if today is None:
         return Outcome.FAIL, "No PHQ-9 recorded today: ask the patient to complete one."
     total = "no total" if today.total is None else f"total {today.total}"
@@ -313,6 +326,8 @@ def run_checks(
 
     A failing overridable check that a prescriber has overridden keeps its status (the
     nurse still reads what was wrong) and carries the override, so it no longer blocks.
+    An override covers the finding the prescriber saw: once the check says something
+    else (a new BP reading, a new fasting time), it lapses and the check blocks again.
     """
     moment = now if now is not None else timezone.now()
     ctx = Context(
@@ -324,6 +339,8 @@ def run_checks(
         outcome, message = EVALUATORS[definition.key](ctx)
         status = _status(outcome, definition)
         override = overrides.get(definition.key) if definition.overridable else None
+        if override is not None and override.check_message != message[:OVERRIDE_MESSAGE_LENGTH]:
+            override = None
         results.append(
             CheckResult(
                 key=definition.key,

@@ -6,11 +6,27 @@ the read that shows them (as with ``patients.selectors.latest_weight``).
 
 from __future__ import annotations
 
+from django.db.models import Q, QuerySet
+
+from ketamine_clinic.courses.models import Course
 from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.patients.timeline_types import TimelineEntry
 from ketamine_clinic.visits.check_data import DEFAULT_CHECKS
 from ketamine_clinic.visits.enums import VisitState
 from ketamine_clinic.visits.models import CheckOverride, Visit, VisitTransition
+
+
+def visits_holding_a_number(course: Course) -> QuerySet[Visit]:
+    """The course's visits that count towards its infusions, by appointment time.
+
+    A cancelled or missed visit gives its number back, and so does one aborted before
+    the pump started (no ketamine was given); one aborted during the infusion keeps it.
+    """
+    return (
+        course.visits.exclude(state__in=(VisitState.CANCELLED, VisitState.DID_NOT_ATTEND))
+        .exclude(Q(state=VisitState.ABORTED) & Q(infusion_started_at__isnull=True))
+        .order_by("scheduled_start", "id")
+    )
 
 
 def _local_text(visit: Visit) -> str:

@@ -26,7 +26,7 @@ from ketamine_clinic.courses.protocols_data import DEFAULT_PROTOCOL_KEY, protoco
 from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.visits import state_machine
 from ketamine_clinic.visits.check_data import DEFAULT_CHECKS, CheckDefinition
-from ketamine_clinic.visits.checks import run_checks
+from ketamine_clinic.visits.checks import OVERRIDE_MESSAGE_LENGTH, run_checks
 from ketamine_clinic.visits.enums import CheckStatus, PregnancyTestResult, VisitState, VitalsSource
 from ketamine_clinic.visits.models import (
     MILESTONE_FIELDS,
@@ -40,6 +40,7 @@ from ketamine_clinic.visits.models import (
     VisitTransition,
     VitalsReading,
 )
+from ketamine_clinic.visits.selectors import visits_holding_a_number
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -120,9 +121,6 @@ def _require_open(visit: Visit) -> None:
 
 # ---- scheduling ------------------------------------------------------------------------
 
-# States in which a visit no longer holds its number in the course.
-_VOID_STATES: Final = (VisitState.CANCELLED, VisitState.DID_NOT_ATTEND)
-
 
 @transaction.atomic
 def visit_schedule(
@@ -138,7 +136,8 @@ def visit_schedule(
 
     Durations come from the course's protocol snapshot (a booster uses the default
     protocol); ``infusion_min`` may differ within the protocol's allowed range. A
-    cancelled or missed visit gives its number back, so the replacement takes it.
+    cancelled or missed visit (or one aborted before the pump ran) gives its number back,
+    and the replacement takes it (``selectors.visits_holding_a_number``).
     """
     _require_roles(by, SCHEDULE_ROLES)
     if timezone.is_naive(scheduled_start):
@@ -153,10 +152,12 @@ def visit_schedule(
             raise ValidationError(
                 {"course": COURSE_NOT_OPEN.format(status=course.get_status_display().lower())}
             )
-        held = course.visits.exclude(state__in=_VOID_STATES).count()
-        if held >= course.infusions_planned:
+        held = set(visits_holding_a_number(course).values_list("number_in_course", flat=True))
+        free = [n for n in range(1, course.infusions_planned + 1) if n not in held]
+        if not free:
             raise ValidationError({"course": COURSE_FULL.format(planned=course.infusions_planned)})
-        number = held + 1
+        # The lowest free number: a visit booked in place of a cancelled one takes its number.
+        number = free[0]
         params: Mapping[str, Any] = course.protocol
     else:
         params = protocol_for(DEFAULT_PROTOCOL_KEY).as_snapshot()
@@ -541,7 +542,7 @@ def record_check_override(
         check_key=check_key,
         reason=text,
         check_status=str(result.status),
-        check_message=result.message[:REASON_MAX_LENGTH],
+        check_message=result.message[:OVERRIDE_MESSAGE_LENGTH],
         recorded_at=timezone.now(),
         recorded_by=by,
     )
