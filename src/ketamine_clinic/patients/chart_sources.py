@@ -27,6 +27,7 @@ TIMELINE_SOURCES: tuple[str, ...] = (
     "ketamine_clinic.intake.selectors",
     "ketamine_clinic.consent.selectors",
     "ketamine_clinic.courses.selectors",
+    "ketamine_clinic.orders.selectors",
 )
 
 

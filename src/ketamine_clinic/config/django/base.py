@@ -176,6 +176,7 @@ INSTALLED_APPS = [
     "ketamine_clinic.review",
     "ketamine_clinic.courses",
     "ketamine_clinic.visits",
+    "ketamine_clinic.orders",
     "ketamine_clinic.web",
     "ketamine_clinic.api",
 ]

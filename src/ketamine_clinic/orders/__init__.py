@@ -1,0 +1,1 @@
+"""The infusion order, the syringe prepared for it and its second-person verification."""

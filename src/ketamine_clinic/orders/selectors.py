@@ -1,0 +1,75 @@
+"""Reads of orders and syringes."""
+
+from __future__ import annotations
+
+from ketamine_clinic.orders.models import InfusionOrder, SyringePreparation
+from ketamine_clinic.patients.models import Patient
+from ketamine_clinic.patients.timeline_types import TimelineEntry
+from ketamine_clinic.visits.models import Visit
+
+
+def current_order(visit: Visit) -> InfusionOrder | None:
+    """The order in force for the visit: the latest one (a change is a new order)."""
+    return InfusionOrder.objects.filter(visit=visit).order_by("-ordered_at", "-id").first()
+
+
+def verified_syringe(visit: Visit) -> SyringePreparation | None:
+    """The syringe prepared for the current order and verified by a second person, if any.
+
+    This is what the visit needs before the infusion may start.
+    """
+    order = current_order(visit)
+    if order is None:
+        return None
+    return (
+        SyringePreparation.objects.filter(order=order, verification__isnull=False)
+        .order_by("-prepared_at", "-id")
+        .first()
+    )
+
+
+def timeline_entries(patient: Patient) -> list[TimelineEntry]:
+    """Orders, syringes and verifications on the chart."""
+    entries: list[TimelineEntry] = []
+    orders = InfusionOrder.objects.filter(visit__patient=patient).select_related("ordered_by")
+    for order in orders:
+        plan = order.plan
+        detail = (
+            f"{order.weight_kg} kg · {plan.get('total_base_mg', 0):.1f} mg base · "
+            f"{plan.get('rate_ml_per_h', 0):g} mL/h at {order.concentration_mg_per_ml} mg/mL"
+        )
+        if order.override_reason:
+            detail += f" · soft limit overridden: {order.override_reason}"
+        entries.append(
+            TimelineEntry(
+                at=order.ordered_at,
+                kind="order",
+                title=f"Infusion ordered: {order.dose_mg_per_kg} mg/kg over {order.duration_min} min",
+                detail=detail,
+                actor=order.ordered_by.display_name,
+            )
+        )
+    preparations = SyringePreparation.objects.filter(order__visit__patient=patient).select_related(
+        "prepared_by", "verification__verified_by"
+    )
+    for preparation in preparations:
+        entries.append(
+            TimelineEntry(
+                at=preparation.prepared_at,
+                kind="order",
+                title="Syringe prepared",
+                detail=f"Lots: {preparation.vial_lots}",
+                actor=preparation.prepared_by.display_name,
+            )
+        )
+        verification = getattr(preparation, "verification", None)
+        if verification is not None:
+            entries.append(
+                TimelineEntry(
+                    at=verification.verified_at,
+                    kind="order",
+                    title="Syringe verified by a second person",
+                    actor=verification.verified_by.display_name,
+                )
+            )
+    return entries
