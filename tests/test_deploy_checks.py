@@ -11,6 +11,7 @@ from django.test import override_settings
 from ketamine_clinic.deploy_checks import (
     COOKIES_INSECURE,
     DEBUG_ON,
+    EMAIL_TO_CONSOLE,
     HOSTS_OPEN,
     HSTS_OFF,
     IN_MEMORY_LAYER_WITH_WORKERS,
@@ -37,6 +38,7 @@ def safe_settings(**changes: Any) -> SimpleNamespace:
         "DATABASES": POSTGRES,
         "REDIS_URL": "redis://127.0.0.1:6379/0",
         "SECURE_HSTS_SECONDS": 31536000,
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
     }
     values.update(changes)
     return SimpleNamespace(**values)
@@ -111,6 +113,11 @@ def test_hsts_off_is_refused() -> None:
     assert deploy_problems(safe_settings(SECURE_HSTS_SECONDS=0), workers=1) == [HSTS_OFF]
 
 
+def test_mail_to_the_console_is_refused() -> None:
+    console = safe_settings(EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend")
+    assert deploy_problems(console, workers=1) == [EMAIL_TO_CONSOLE]
+
+
 def test_every_problem_at_once_is_every_reason_in_order() -> None:
     settings = safe_settings(
         SECRET_KEY="demo-key",
@@ -120,6 +127,7 @@ def test_every_problem_at_once_is_every_reason_in_order() -> None:
         DATABASES=SQLITE,
         REDIS_URL="",
         SECURE_HSTS_SECONDS=0,
+        EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
     )
     assert deploy_problems(settings, workers=2) == [
         SECRET_TOO_WEAK,
@@ -130,6 +138,7 @@ def test_every_problem_at_once_is_every_reason_in_order() -> None:
         SQLITE_WITH_WORKERS.format(workers=2),
         IN_MEMORY_LAYER_WITH_WORKERS.format(workers=2),
         HSTS_OFF,
+        EMAIL_TO_CONSOLE,
     ]
 
 

@@ -35,6 +35,10 @@ IN_MEMORY_LAYER_WITH_WORKERS = (
     "{workers} web workers with the in-memory channel layer: live updates would not "
     "cross workers; set REDIS_URL"
 )
+EMAIL_TO_CONSOLE = (
+    "KC_EMAIL_BACKEND is console: patients' visit instructions would be written to the "
+    "server log; use smtp"
+)
 HSTS_OFF = "KC_HSTS_SECONDS is 0: set it (e.g. 31536000) once the site is served over HTTPS only"
 DJANGO_CHECK = "Django {id}: {message}"
 
@@ -85,6 +89,8 @@ def deploy_problems(settings: Any, *, workers: int) -> list[str]:
         problems.append(IN_MEMORY_LAYER_WITH_WORKERS.format(workers=workers))
     if settings.SECURE_HSTS_SECONDS == 0:
         problems.append(HSTS_OFF)
+    if settings.EMAIL_BACKEND.endswith("console.EmailBackend"):
+        problems.append(EMAIL_TO_CONSOLE)
     return problems
 
 

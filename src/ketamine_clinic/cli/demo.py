@@ -32,6 +32,8 @@ def prepare_demo_environment() -> None:
     if "KC_SECRET_KEY" not in os.environ:
         os.environ.setdefault("KC_SECRET_KEY_FILE", str(key_file))
     os.environ.setdefault("KC_SECURE_COOKIES", "0")
+    # Visit instructions are printed, not sent: the demo has no mail server.
+    os.environ.setdefault("KC_EMAIL_BACKEND", "console")
 
 
 def run(args: argparse.Namespace) -> int:

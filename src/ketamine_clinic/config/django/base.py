@@ -69,6 +69,30 @@ from ketamine_clinic.config.settings.database import (
 from ketamine_clinic.config.settings.database import (
     DATABASES as DATABASES,
 )
+from ketamine_clinic.config.settings.email import (
+    DEFAULT_FROM_EMAIL as DEFAULT_FROM_EMAIL,
+)
+from ketamine_clinic.config.settings.email import (
+    EMAIL_BACKEND as EMAIL_BACKEND,
+)
+from ketamine_clinic.config.settings.email import (
+    EMAIL_HOST as EMAIL_HOST,
+)
+from ketamine_clinic.config.settings.email import (
+    EMAIL_HOST_PASSWORD as EMAIL_HOST_PASSWORD,
+)
+from ketamine_clinic.config.settings.email import (
+    EMAIL_HOST_USER as EMAIL_HOST_USER,
+)
+from ketamine_clinic.config.settings.email import (
+    EMAIL_PORT as EMAIL_PORT,
+)
+from ketamine_clinic.config.settings.email import (
+    EMAIL_USE_TLS as EMAIL_USE_TLS,
+)
+from ketamine_clinic.config.settings.email import (
+    KC_EMAIL_BACKEND as KC_EMAIL_BACKEND,
+)
 from ketamine_clinic.config.settings.logging import (
     LOGGING as LOGGING,
 )
