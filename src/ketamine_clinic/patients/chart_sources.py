@@ -28,6 +28,7 @@ TIMELINE_SOURCES: tuple[str, ...] = (
     "ketamine_clinic.consent.selectors",
     "ketamine_clinic.courses.selectors",
     "ketamine_clinic.orders.selectors",
+    "ketamine_clinic.infusion.selectors",
 )
 
 

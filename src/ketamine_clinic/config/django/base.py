@@ -201,6 +201,7 @@ INSTALLED_APPS = [
     "ketamine_clinic.courses",
     "ketamine_clinic.visits",
     "ketamine_clinic.orders",
+    "ketamine_clinic.infusion",
     "ketamine_clinic.web",
     "ketamine_clinic.api",
 ]

@@ -1,0 +1,147 @@
+"""Reads of a running (or finished) infusion: the room page's numbers and curve."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+from django.utils import timezone
+
+from ketamine_clinic.infusion.models import AdverseEvent, PumpEvent, SessionNote
+from ketamine_clinic.infusion.pump_state import (
+    PumpEventKind,
+    PumpEventView,
+    PumpState,
+    program_of,
+    pump_state,
+)
+from ketamine_clinic.orders.models import InfusionOrder
+from ketamine_clinic.orders.selectors import current_order
+from ketamine_clinic.patients.models import Patient
+from ketamine_clinic.patients.timeline_types import TimelineEntry
+from ketamine_clinic.pharmacology.models import get_model
+from ketamine_clinic.pharmacology.solver import simulate
+from ketamine_clinic.visits.models import Visit
+
+# The predicted curve: every 30 s from the start to an hour past the planned end.
+CURVE_STEP_S = 30.0
+CURVE_TAIL_S = 3600.0
+
+
+def event_views(visit: Visit) -> list[PumpEventView]:
+    return [
+        PumpEventView(
+            at=event.at,
+            kind=PumpEventKind(event.kind),
+            rate_ml_per_h=None if event.rate_ml_per_h is None else float(event.rate_ml_per_h),
+        )
+        for event in PumpEvent.objects.filter(visit=visit).order_by("at", "id")
+    ]
+
+
+@dataclass(frozen=True)
+class InfusionStatus:
+    """What the room page shows: the pump now, the dose so far, the predicted Cp."""
+
+    order: InfusionOrder
+    pump: PumpState
+    delivered_mg: float
+    delivered_mg_per_kg: float
+    remaining_ml: float
+    remaining_min: float | None  # None while paused or stopped
+    curve_t_min: list[float]
+    curve_cp_ng_per_ml: list[float]
+    cp_now_ng_per_ml: float | None
+    model_warning: str
+
+
+def infusion_status(visit: Visit, *, now: datetime | None = None) -> InfusionStatus | None:
+    """None before the infusion has an order; otherwise the numbers at ``now``.
+
+    The predicted curve uses Domino's model (the engine's default) for the order's
+    weight and the pump events as they happened, then the current rate to the end.
+    """
+    order = current_order(visit)
+    if order is None:
+        return None
+    now = now or timezone.now()
+    events = event_views(visit)
+    pump = pump_state(events, now)
+    concentration = float(order.concentration_mg_per_ml)
+    weight = float(order.weight_kg)
+    delivered_mg = pump.infused_ml * concentration
+    vtbi = float(order.plan["vtbi_ml"])
+    remaining_ml = max(0.0, vtbi - pump.infused_ml)
+    remaining_min = 60.0 * remaining_ml / pump.rate_ml_per_h if pump.running else None
+    curve_t: list[float] = []
+    curve_cp: list[float] = []
+    cp_now: float | None = None
+    warning = ""
+    if pump.started_at is not None:
+        model = get_model().for_patient(weight_kg=weight)
+        warning = " ".join(model.warnings)
+        timeline = list(events)
+        elapsed_s = (now - pump.started_at).total_seconds()
+        if pump.running and remaining_min is not None:
+            # Project the current rate to the end of the syringe, then stop.
+            timeline.append(
+                PumpEventView(now + timedelta(minutes=remaining_min), PumpEventKind.STOP, None)
+            )
+        program = program_of(timeline, concentration_mg_per_ml=concentration)
+        last_s = max(program.rate_change_times_s or (0.0,))
+        grid = np.arange(0.0, last_s + CURVE_TAIL_S + CURVE_STEP_S, CURVE_STEP_S)
+        sim = simulate(model, program, grid)
+        curve_t = [float(t) / 60.0 for t in grid]
+        curve_cp = [float(c) for c in sim.cp_ng_per_ml]
+        cp_now = float(simulate(model, program, [max(0.0, elapsed_s)]).cp_ng_per_ml[0])
+    return InfusionStatus(
+        order=order,
+        pump=pump,
+        delivered_mg=delivered_mg,
+        delivered_mg_per_kg=delivered_mg / weight,
+        remaining_ml=remaining_ml,
+        remaining_min=remaining_min,
+        curve_t_min=curve_t,
+        curve_cp_ng_per_ml=curve_cp,
+        cp_now_ng_per_ml=cp_now,
+        model_warning=warning,
+    )
+
+
+def timeline_entries(patient: Patient) -> list[TimelineEntry]:
+    entries: list[TimelineEntry] = []
+    for event in PumpEvent.objects.filter(visit__patient=patient).select_related("by"):
+        rate = f" at {event.rate_ml_per_h} mL/h" if event.rate_ml_per_h is not None else ""
+        step = f" ({event.step})" if event.step else ""
+        detail = f"soft limit overridden: {event.override_reason}" if event.override_reason else ""
+        entries.append(
+            TimelineEntry(
+                at=event.at,
+                kind="infusion",
+                title=f"Pump {event.kind.replace('_', ' ')}{step}{rate}",
+                detail=detail,
+                actor=event.by.display_name,
+            )
+        )
+    entries.extend(
+        TimelineEntry(
+            at=adverse.at,
+            kind="adverse_event",
+            title=f"Adverse event: {adverse.get_kind_display()}",
+            detail=" · ".join(p for p in (adverse.description, adverse.intervention) if p),
+            actor=adverse.by.display_name,
+        )
+        for adverse in AdverseEvent.objects.filter(visit__patient=patient).select_related("by")
+    )
+    entries.extend(
+        TimelineEntry(
+            at=note.at,
+            kind="note",
+            title=f"Note: {note.get_kind_display()}",
+            detail=note.text,
+            actor=note.by.display_name,
+        )
+        for note in SessionNote.objects.filter(visit__patient=patient).select_related("by")
+    )
+    return entries
