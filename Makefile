@@ -39,5 +39,11 @@ test: lint typecheck test-sqlite test-postgres
 bench-pk: $(STAMP)
 	$(BIN)/python bench/pk.py --write
 
+# CP-SAT course scheduling against the greedy first-fit baseline; not a test. Runs in the
+# project's .venv (no peers); writes its own marked block in docs/benchmarks.md.
+.PHONY: bench-schedule
+bench-schedule: $(STAMP)
+	$(BIN)/python bench/schedule.py --write
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
