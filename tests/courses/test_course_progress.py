@@ -66,8 +66,10 @@ def three_given(
     course: Course, desk: User, nurse: User, monkeypatch: pytest.MonkeyPatch
 ) -> list[Visit]:
     """Six visits booked; the first three given, a PHQ-9 before each, a GAD-7 on day 1.
-    The checks are stubbed to pass: they have their own tests."""
+    The checks and the syringe/discharge guards are stubbed to pass: they have their own
+    tests."""
     monkeypatch.setattr(visit_services, "run_checks", lambda visit: [])
+    monkeypatch.setattr(visit_services, "guard_problems", lambda visit, target, from_state: [])
     visits = _book_all(course, desk)
     for visit, answers in zip(visits[:3], PHQ9, strict=True):
         with frozen(visit.scheduled_start - timedelta(minutes=25)):

@@ -173,9 +173,11 @@ def test_random_sequences_through_the_service_follow_the_table(
     personas: dict[str, User], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every call either moves the visit along a table edge, leaving one transition row,
-    or is refused and changes nothing. The checks are stubbed to pass: they have their
-    own tests, and here only the table is under test."""
+    or is refused and changes nothing. The checks and the other apps' guards (syringe,
+    discharge criteria) are stubbed to pass: they have their own tests, and here only
+    the table is under test."""
     monkeypatch.setattr(visit_services, "run_checks", lambda visit: [])
+    monkeypatch.setattr(visit_services, "guard_problems", lambda visit, target, from_state: [])
     from tests.patients.factories import make_patient
 
     patient: Patient = make_patient()

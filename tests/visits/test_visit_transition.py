@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from ketamine_clinic.accounts.models import User
 from ketamine_clinic.audit.models import AuditEntry
+from ketamine_clinic.visits import services as visit_services
 from ketamine_clinic.visits.enums import VisitState
 from ketamine_clinic.visits.models import Visit, VisitTransition
 from ketamine_clinic.visits.services import visit_transition
@@ -17,6 +18,13 @@ from ketamine_clinic.visits.state_machine import IllegalVisitTransition
 from tests.visits.support import NOW, frozen, record_everything
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _other_apps_guards_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The syringe and discharge guards have their own tests (orders, recovery); here
+    only the transition's bookkeeping is under test."""
+    monkeypatch.setattr(visit_services, "guard_problems", lambda visit, target, from_state: [])
 
 
 def _walk_to_infusing(visit: Visit, desk: User, nurse: User) -> Visit:

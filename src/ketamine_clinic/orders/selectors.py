@@ -28,6 +28,19 @@ def verified_syringe(visit: Visit) -> SyringePreparation | None:
     )
 
 
+INFUSION_START_NO_SYRINGE = (
+    "no verified syringe for the current order: prepare it and have a second person verify it"
+)
+
+
+def infusion_start_problems(visit: Visit, *, from_state: str) -> list[str]:
+    """The visit's guard for starting the pump (``visits.transition_guards``): a verified
+    syringe for the order in force. Resuming after a pause needs nothing new."""
+    if from_state == "paused":
+        return []
+    return [] if verified_syringe(visit) is not None else [INFUSION_START_NO_SYRINGE]
+
+
 def timeline_entries(patient: Patient) -> list[TimelineEntry]:
     """Orders, syringes and verifications on the chart."""
     entries: list[TimelineEntry] = []

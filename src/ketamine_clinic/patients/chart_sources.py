@@ -29,6 +29,7 @@ TIMELINE_SOURCES: tuple[str, ...] = (
     "ketamine_clinic.courses.selectors",
     "ketamine_clinic.orders.selectors",
     "ketamine_clinic.infusion.selectors",
+    "ketamine_clinic.recovery.selectors",
 )
 
 

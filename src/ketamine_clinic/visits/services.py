@@ -41,6 +41,7 @@ from ketamine_clinic.visits.models import (
     VitalsReading,
 )
 from ketamine_clinic.visits.selectors import visits_holding_a_number
+from ketamine_clinic.visits.transition_guards import guard_problems
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -228,7 +229,9 @@ def visit_transition(
     Raises ``state_machine.IllegalVisitTransition`` (naming both states) for a move the
     table lacks, PermissionDenied for a role it does not list, ValidationError naming
     the field for a missing reason or dose, and ``PreInfusionChecksFailing`` naming the
-    checks when the move to ``checks_done`` meets a failing, unoverridden blocking check.
+    checks when the move to ``checks_done`` meets a failing, unoverridden blocking check,
+    and ValidationError on ``state`` listing what another app requires first (a verified
+    syringe to start the pump, the discharge criteria to leave: ``transition_guards``).
     Nothing is written unless the move succeeds. Returns the updated visit.
     """
     locked = Visit.objects.select_for_update().select_related("patient").get(pk=visit.pk)
@@ -264,6 +267,9 @@ def visit_transition(
             result.key: str(result.status) + (" (overridden)" if result.override else "")
             for result in results
         }
+    blocked = guard_problems(locked, target, from_state=from_state)
+    if blocked:
+        raise ValidationError({"state": blocked})
     now = timezone.now()
     locked.state = target
     locked.state_changed_at = now

@@ -202,6 +202,7 @@ INSTALLED_APPS = [
     "ketamine_clinic.visits",
     "ketamine_clinic.orders",
     "ketamine_clinic.infusion",
+    "ketamine_clinic.recovery",
     "ketamine_clinic.web",
     "ketamine_clinic.api",
 ]
