@@ -118,4 +118,21 @@ EXPECTED: dict[str, frozenset[str]] = {
     "api POST /api/v1/patients/<patient_id>/questionnaires": frozenset({NURSE, PRESCRIBER}),
     "api GET /api/v1/risk-flags": frozenset({PRESCRIBER, CLINIC_LEAD}),
     "api POST /api/v1/risk-flags/<flag_id>/assessment": frozenset({PRESCRIBER}),
+    # clinicday: the day and each visit (read by all who care for patients); the
+    # buttons follow the services' roles (front desk checks in and confirms escorts).
+    "clinicday:day": frozenset({FRONT_DESK, NURSE, PRESCRIBER, CLINIC_LEAD}),
+    "clinicday:visit": frozenset({FRONT_DESK, NURSE, PRESCRIBER, CLINIC_LEAD}),
+    "clinicday:room": frozenset({FRONT_DESK, NURSE, PRESCRIBER, CLINIC_LEAD}),
+    "clinicday:transition": frozenset({FRONT_DESK, NURSE, PRESCRIBER}),
+    "clinicday:override": frozenset({PRESCRIBER}),
+    "clinicday:vitals": frozenset({NURSE, PRESCRIBER}),
+    "clinicday:fasting": frozenset({NURSE, PRESCRIBER}),
+    "clinicday:escort": frozenset({FRONT_DESK, NURSE, PRESCRIBER}),
+    "clinicday:pregnancy": frozenset({NURSE, PRESCRIBER}),
+    "clinicday:medication_review": frozenset({NURSE, PRESCRIBER}),
+    "clinicday:iv_access": frozenset({NURSE, PRESCRIBER}),
+    "clinicday:order": frozenset({PRESCRIBER}),
+    "clinicday:prepare": frozenset({NURSE, PRESCRIBER}),
+    "clinicday:verify": frozenset({NURSE, PRESCRIBER}),
+    "clinicday:start": frozenset({NURSE, PRESCRIBER}),
 }

@@ -162,3 +162,18 @@ def _signature_id(personas: Mapping[str, User]) -> object:
     from tests.consent.support import make_signature
 
     return make_signature(witness=personas["nurse"]).pk
+
+
+# clinicday: a visit of a patient none of the personas owns, booked tomorrow.
+@sample("visit_id")
+def _visit_id(personas: Mapping[str, User]) -> object:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ketamine_clinic.visits.services import visit_schedule
+    from tests.patients.factories import make_patient
+
+    patient = make_patient("Matrix", "Visitpatient")
+    start = timezone.now() + timedelta(days=1)
+    return visit_schedule(patient=patient, scheduled_start=start, by=personas["front_desk"]).pk

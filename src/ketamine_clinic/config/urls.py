@@ -13,6 +13,8 @@ urlpatterns = [
     path("audit/", include("ketamine_clinic.audit.urls")),
     path("patients/", include("ketamine_clinic.patients.urls")),
     path("review/", include("ketamine_clinic.review.urls")),
+    # The clinic day: /today/ and each visit's pages under /visits/.
+    path("", include("ketamine_clinic.clinicday.urls")),
     # Tablet intake: the staff page that opens a kiosk, and the kiosk's own pages.
     path("", include("ketamine_clinic.intake.urls")),
     path("consent/", include("ketamine_clinic.consent.urls")),

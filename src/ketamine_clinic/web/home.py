@@ -26,14 +26,14 @@ HOME_CARDS: list[HomeCard] = [
     HomeCard(
         Role.FRONT_DESK,
         "Today's arrivals",
-        "Check-ins, fasting and escort confirmations for today's visits will be listed here "
-        "once scheduling is set up.",
+        "Today's visits by room and time: check patients in and confirm escorts.",
+        "clinicday:day",
     ),
     HomeCard(
         Role.NURSE,
         "My rooms",
-        "The rooms you are watching, with live vitals, pump state and alarms, will appear here "
-        "once infusion visits are set up.",
+        "Today's visits by room: checks, orders, the pump and recovery.",
+        "clinicday:day",
     ),
     HomeCard(
         Role.NURSE, "Find a patient", "Open a chart by name, date of birth or MRN.", "patients:list"

@@ -203,6 +203,7 @@ INSTALLED_APPS = [
     "ketamine_clinic.orders",
     "ketamine_clinic.infusion",
     "ketamine_clinic.recovery",
+    "ketamine_clinic.clinicday",
     "ketamine_clinic.web",
     "ketamine_clinic.api",
 ]

@@ -1,0 +1,89 @@
+"""Small forms for the visit page: they parse input; the services decide what is allowed.
+
+Field names match the services' keyword arguments, so a service's ValidationError lands
+next to the field it names (``patients.forms.apply_errors``).
+"""
+
+from __future__ import annotations
+
+from django import forms
+
+from ketamine_clinic.visits.enums import PregnancyTestResult
+from ketamine_clinic.visits.services import IV_GAUGES
+
+_WHEN = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+def _when(label: str) -> forms.DateTimeField:
+    return forms.DateTimeField(label=label, widget=_WHEN)
+
+
+class DayForm(forms.Form):
+    date = forms.DateField(label="Day", required=False, widget=forms.DateInput({"type": "date"}))
+
+
+class TransitionForm(forms.Form):
+    """The target comes from the button pressed (posted as ``to_state``), not a field."""
+
+    reason = forms.CharField(label="Reason", max_length=500, required=False)
+    dose_given_mg = forms.DecimalField(
+        label="Dose given so far (mg)", required=False, min_value=0, decimal_places=2
+    )
+
+
+class OverrideForm(forms.Form):
+    check_key = forms.CharField(widget=forms.HiddenInput)
+    reason = forms.CharField(label="Reason for the override", max_length=500)
+
+
+class VitalsForm(forms.Form):
+    taken_at = _when("Taken at")
+    systolic_mmhg = forms.IntegerField(label="Systolic (mmHg)")
+    diastolic_mmhg = forms.IntegerField(label="Diastolic (mmHg)")
+    heart_rate_per_min = forms.IntegerField(label="Heart rate (/min)")
+    spo2_percent = forms.IntegerField(label="SpO2 (%)")
+    respiratory_rate_per_min = forms.IntegerField(label="Respiratory rate (/min)", required=False)
+
+
+class FastingForm(forms.Form):
+    last_solid_food_at = _when("Last solid food")
+    last_clear_fluids_at = _when("Last clear fluids")
+
+
+class EscortForm(forms.Form):
+    name = forms.CharField(label="Escort's name", max_length=200, required=False)
+    phone = forms.CharField(label="Escort's phone", max_length=40, required=False)
+
+
+class PregnancyTestForm(forms.Form):
+    result = forms.ChoiceField(label="Result", choices=PregnancyTestResult.choices)
+
+
+class MedicationReviewForm(forms.Form):
+    reviewed = forms.BooleanField(label="Medication changes reviewed today", required=False)
+    note = forms.CharField(label="Note", max_length=500, required=False)
+
+
+class IvAccessForm(forms.Form):
+    site = forms.CharField(label="Site", max_length=100)
+    gauge = forms.TypedChoiceField(
+        label="Gauge", coerce=int, choices=[(g, f"{g} G") for g in IV_GAUGES], initial=22
+    )
+    attempts = forms.IntegerField(label="Attempts", initial=1)
+
+
+class OrderForm(forms.Form):
+    dose_mg_per_kg = forms.FloatField(label="Dose (mg/kg)", initial=0.5)
+    duration_min = forms.IntegerField(label="Duration (min)", initial=40)
+    concentration_mg_per_ml = forms.FloatField(label="Syringe concentration (mg/mL)", initial=1.0)
+    override_reason = forms.CharField(
+        label="Reason to override the soft limit", max_length=500, required=False
+    )
+
+
+class SyringePrepareForm(forms.Form):
+    vial_lots = forms.CharField(label="Vial lot(s)", max_length=200)
+
+
+class EmptyForm(forms.Form):
+    """A button with no fields (verify the syringe, start the pump)."""

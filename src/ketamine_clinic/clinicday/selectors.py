@@ -1,0 +1,84 @@
+"""Reads for the clinic-day pages: the day's visits and one visit, each read audited.
+
+Both show patients' names, so each read leaves one READ entry naming the patients
+shown, as the patient search does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.utils import timezone
+
+from ketamine_clinic.accounts.models import User
+from ketamine_clinic.audit.enums import AuditAction
+from ketamine_clinic.audit.services import audit_record
+from ketamine_clinic.courses.selectors import course_progress
+from ketamine_clinic.visits.models import Visit
+
+NO_ROOM = "No room yet"
+
+
+@dataclass(frozen=True, slots=True)
+class DayVisit:
+    """One row of the day: the visit and its course progress ("3 of 6"), if in a course."""
+
+    visit: Visit
+    progress: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DayRoom:
+    label: str
+    visits: list[DayVisit]
+
+
+def _day_bounds(day: date) -> tuple[datetime, datetime]:
+    zone = timezone.get_default_timezone()
+    start = datetime.combine(day, time.min, tzinfo=zone)
+    return start, datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+
+
+def day_visits(*, day: date, by: User) -> list[DayRoom]:
+    """The visits booked on ``day`` (clinic time), grouped by room, by time; audited."""
+    start, end = _day_bounds(day)
+    visits = list(
+        Visit.objects.filter(scheduled_start__gte=start, scheduled_start__lt=end)
+        .select_related("patient", "course")
+        .order_by("room_label", "scheduled_start", "id")
+    )
+    rooms: dict[str, list[DayVisit]] = {}
+    for visit in visits:
+        progress = course_progress(visit.course).label if visit.course is not None else None
+        rooms.setdefault(visit.room_label or NO_ROOM, []).append(DayVisit(visit, progress))
+    audit_record(
+        action=AuditAction.READ,
+        actor=by,
+        object_type="visit_day",
+        detail={
+            "date": day.isoformat(),
+            "visit_ids": [visit.pk for visit in visits],
+            "patient_ids": sorted({visit.patient_id for visit in visits}),
+        },
+    )
+    # Rooms in label order ("Room 1" .. "Room 4"), the unassigned ones last.
+    labels = sorted(rooms, key=lambda label: (label == NO_ROOM, label))
+    return [DayRoom(label, rooms[label]) for label in labels]
+
+
+def visit_for_page(*, visit_id: int, by: User, page: str) -> Visit:
+    """One visit with its patient, for a page that shows it; the read is audited.
+
+    Raises Visit.DoesNotExist (a 404) without an entry: nothing was read.
+    """
+    visit = Visit.objects.select_related("patient", "course").get(pk=visit_id)
+    audit_record(
+        action=AuditAction.READ,
+        actor=by,
+        object_type="visit",
+        object_id=visit.pk,
+        patient_id=visit.patient_id,
+        detail={"page": page},
+    )
+    return visit

@@ -1,0 +1,19 @@
+"""Template filters for the clinic-day pages."""
+
+from __future__ import annotations
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def state_badge(state: str) -> str:
+    """The badge class for a visit state, so every page colours states alike."""
+    from ketamine_clinic.clinicday.views import STATE_BADGES
+    from ketamine_clinic.visits.enums import VisitState
+
+    try:
+        return STATE_BADGES.get(VisitState(state), "")
+    except ValueError:
+        return ""
