@@ -36,10 +36,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Final
 
-from ketamine_clinic.scheduling.cpsat import plan_month
+from ketamine_clinic.scheduling.cpsat import plan_month, replan
 from ketamine_clinic.scheduling.greedy import greedy_first_fit
 from ketamine_clinic.scheduling.model import (
     MINUTES_PER_DAY,
+    BookedVisit,
     Clinic,
     CourseProtocol,
     CourseRequest,
@@ -162,6 +163,77 @@ def scenario(seed: int = SEED) -> tuple[Clinic, list[CourseRequest]]:
 
 
 @dataclass(frozen=True)
+class ReplanMeasured:
+    label: str
+    wall_seconds: float
+    status: str
+    affected: int
+    changes: int
+    other_patients_moved: int
+    displacement_hours: float
+    check: str
+
+
+REPLAN_EVENT_DAY: Final = 10
+REPLAN_EVENT = (
+    "room-01 out of service on day 10 (a Thursday) from 13:00 to 19:00, noticed that "
+    "morning (visits before day 10 are history: not movable)"
+)
+
+
+def run_replan(
+    clinic: Clinic,
+    courses: Sequence[CourseRequest],
+    within_days: int | None,
+    settings: SolverSettings,
+) -> ReplanMeasured:
+    """Replan the greedy month book after ``REPLAN_EVENT``."""
+    import dataclasses  # local: only this part of the bench needs it
+
+    month = greedy_first_fit(clinic, courses)
+    placed = {a.course_id for a in month.appointments}
+    active = [c for c in courses if c.course_id in placed]
+    # The event is noticed at the start of day 10: visits before it are history.
+    book = [
+        BookedVisit(f"visit-{i:04d}", a, movable=a.day >= REPLAN_EVENT_DAY)
+        for i, a in enumerate(month.appointments)
+    ]
+    rooms = list(clinic.rooms)
+    rooms[0] = dataclasses.replace(
+        rooms[0],
+        out_of_service=(
+            MinuteInterval(10 * MINUTES_PER_DAY + 13 * 60, 10 * MINUTES_PER_DAY + 19 * 60),
+        ),
+    )
+    event_clinic = dataclasses.replace(clinic, rooms=tuple(rooms))
+    before = validate_schedule(event_clinic, active, [b.appointment for b in book])
+    affected = len({k for v in before for k in v.keys})
+    began = time.perf_counter()
+    result = replan(event_clinic, active, book, movable_within_days=within_days, settings=settings)
+    wall = time.perf_counter() - began
+    if result.infeasible_reason is None:
+        found = validate_schedule(event_clinic, active, [v.appointment for v in result.visits])
+        check = "passed" if not found else f"FAILED ({len(found)})"
+    else:
+        check = "-"
+    label = (
+        "every movable visit (unbounded)"
+        if within_days is None
+        else f"affected courses + visits within {within_days} days of the event"
+    )
+    return ReplanMeasured(
+        label,
+        wall,
+        result.solver_status,
+        affected,
+        len(result.changes),
+        result.other_patients_moved,
+        result.total_displacement_minutes / 60,
+        check,
+    )
+
+
+@dataclass(frozen=True)
 class Measured:
     wall_seconds: float
     placed_courses: int
@@ -252,6 +324,8 @@ def render(
     cpsat_runs: list[Measured],
     greedy_runs: list[Measured],
     variants: list[tuple[str, list[Measured]]],
+    replans: list[ReplanMeasured],
+    replan_settings: SolverSettings,
     settings: SolverSettings,
     load: tuple[float, float],
     started: str,
@@ -372,6 +446,42 @@ def render(
         f"run {max(r.wall_seconds for r in cpsat_runs):.2f} s, "
         f"**{'met' if floor_met else 'NOT met'}**.",
         "",
+        "### Replan at month scale",
+        "",
+        f"The greedy month book (one run of each row), then {REPLAN_EVENT}: "
+        "`replan` re-places the visits that now break a rule, minimising first the other "
+        "patients' changed visits, then the affected patients' extra changes, then the "
+        f"total displacement; {replan_settings.time_limit_seconds:g} s per level (three "
+        f"levels), {replan_settings.num_workers} workers. `movable_within_days` bounds "
+        "which other visits may move.",
+        "",
+        *md_table(
+            [
+                "movable visits",
+                "wall time",
+                "status (last level run)",
+                "visits the event broke",
+                "changed visits",
+                "other patients' visits moved",
+                "total displacement",
+                "constraint check",
+            ],
+            [
+                [
+                    r.label,
+                    f"{r.wall_seconds:.2f} s",
+                    r.status,
+                    str(r.affected),
+                    str(r.changes),
+                    str(r.other_patients_moved),
+                    f"{r.displacement_hours:.1f} h",
+                    r.check,
+                ]
+                for r in replans
+            ]
+            or [["(not run)", "", "", "", "", "", "", ""]],
+        ),
+        "",
         "### Reading",
         "",
         READING_START,
@@ -409,6 +519,8 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--workers", type=int, default=2, help="CP-SAT workers")
     parser.add_argument("--short-limit", type=float, default=2.0, help="the shorter limit, s")
     parser.add_argument("--no-variants", action="store_true", help="only the two main rows")
+    parser.add_argument("--replan-limit", type=float, default=5.0, help="replan, s per level")
+    parser.add_argument("--no-replan", action="store_true", help="skip the replan section")
     args = parser.parse_args(argv)
     settings = SolverSettings(time_limit_seconds=args.time_limit, num_workers=args.workers)
     started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -445,12 +557,26 @@ def main(argv: Sequence[str]) -> int:
             for (label, s, warm), (_, runs) in zip(variant_setups, variants, strict=True):
                 print(f"bench: run {run + 1}/{args.runs} {label} ...", file=sys.stderr)
                 runs.append(timed_cpsat(s, warm))
+    replan_settings = SolverSettings(time_limit_seconds=args.replan_limit, num_workers=args.workers)
+    replans: list[ReplanMeasured] = []
+    if not args.no_replan:
+        for within in (0, 2, None):
+            print(f"bench: replan, movable within {within} days ...", file=sys.stderr)
+            replans.append(run_replan(clinic, courses, within, replan_settings))
+            r = replans[-1]
+            print(
+                f"bench:   {r.wall_seconds:.2f} s, {r.status}, {r.changes} changes, "
+                f"{r.other_patients_moved} others moved",
+                file=sys.stderr,
+            )
     load_end = os.getloadavg()[0]
     current = DOC_PATH.read_text() if DOC_PATH.exists() else ""
     block = render(
         cpsat_runs,
         greedy_runs,
         [v for v in variants if v[1]],
+        replans,
+        replan_settings,
         settings,
         (load_start, load_end),
         started,

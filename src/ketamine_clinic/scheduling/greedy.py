@@ -31,7 +31,7 @@ from ketamine_clinic.scheduling.windows import (
 )
 
 
-class _Book:
+class FirstFitBook:
     """What is booked so far, indexed by day for quick first-fit checks."""
 
     def __init__(self, clinic: Clinic, fixed: Sequence[Appointment]) -> None:
@@ -51,6 +51,10 @@ class _Book:
         self.room_busy[(a.room_id, a.day)].append((a.start_minute, a.end_minute))
         self.infusions_by_day[a.day].append((a.infusion_start_minute, a.infusion_end_minute))
 
+    def remove(self, a: Appointment) -> None:
+        self.room_busy[(a.room_id, a.day)].remove((a.start_minute, a.end_minute))
+        self.infusions_by_day[a.day].remove((a.infusion_start_minute, a.infusion_end_minute))
+
     def capacity_at(self, t: int) -> int:
         i = bisect.bisect_right(self._profile_starts, t) - 1
         if i >= 0:
@@ -59,13 +63,12 @@ class _Book:
                 return c
         return 0
 
+    def room_is_free(self, room_id: str, start: int, end: int) -> bool:
+        spans = self.room_busy[(room_id, start // MINUTES_PER_DAY)] + self.room_blocked[room_id]
+        return all(e <= start or end <= s for s, e in spans)
+
     def free_room(self, start: int, end: int) -> str | None:
-        day = start // MINUTES_PER_DAY
-        for room_id in self.rooms:
-            spans = self.room_busy[(room_id, day)] + self.room_blocked[room_id]
-            if all(e <= start or end <= s for s, e in spans):
-                return room_id
-        return None
+        return next((r for r in self.rooms if self.room_is_free(r, start, end)), None)
 
     def nurse_ok(self, infusion_start: int, infusion_end: int) -> bool:
         others = self.infusions_by_day[infusion_start // MINUTES_PER_DAY]
@@ -89,7 +92,7 @@ def greedy_first_fit(
     """Place whole courses one after another at the first slots that fit (the baseline)."""
     began = time.perf_counter()
     validate_inputs(clinic, courses, booked)
-    book = _Book(clinic, [b.appointment for b in booked])
+    book = FirstFitBook(clinic, [b.appointment for b in booked])
     step = clinic.start_step_minutes
     placed: list[Appointment] = []
     unplaced: list[str] = []
@@ -110,7 +113,7 @@ def greedy_first_fit(
 
 
 def _place_course(
-    clinic: Clinic, course: CourseRequest, book: _Book, step: int
+    clinic: Clinic, course: CourseRequest, book: FirstFitBook, step: int
 ) -> list[Appointment] | None:
     p = course.protocol
     visit = p.visit
