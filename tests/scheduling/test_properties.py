@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ketamine_clinic.scheduling.cpsat import plan_course, plan_month
+from ketamine_clinic.scheduling.cpsat import plan_course, plan_month, replan
 from ketamine_clinic.scheduling.greedy import greedy_first_fit
 from ketamine_clinic.scheduling.model import (
+    BookedVisit,
     Clinic,
     CourseProtocol,
     CourseRequest,
@@ -93,3 +95,32 @@ def test_every_plan_of_either_planner_passes_the_checker(
     alone = greedy_first_fit(c, courses[:1])
     assert one.placed or alone.unplaced_course_ids == ("C0",)
     assert one.placed == (one.infeasible_reason is None)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(), st.integers(0, 9), st.integers(8, 15))
+def test_every_replan_passes_the_checker_and_reports_every_change(
+    instance: tuple[Clinic, list[CourseRequest]], day: int, hour: int
+) -> None:
+    c, courses = instance
+    book_plan = greedy_first_fit(c, courses)
+    placed = {a.course_id for a in book_plan.appointments}
+    active = [x for x in courses if x.course_id in placed]
+    booked = [BookedVisit(f"v{i}", a) for i, a in enumerate(book_plan.appointments)]
+    rooms = list(c.rooms)
+    broken = MinuteInterval(at(day, hour), at(day, hour + 2))
+    rooms[0] = dataclasses.replace(rooms[0], out_of_service=(*rooms[0].out_of_service, broken))
+    event = dataclasses.replace(c, rooms=tuple(rooms))
+    result = replan(event, active, booked, settings=TINY)
+    if result.infeasible_reason is not None:
+        assert result.visits == tuple(booked) and result.changes == ()
+        return
+    assert validate_schedule(event, active, [v.appointment for v in result.visits]) == []
+    changed = {ch.visit_id: ch for ch in result.changes}
+    for old, new in zip(booked, result.visits, strict=True):
+        assert old.visit_id == new.visit_id
+        if old.visit_id in changed:
+            assert changed[old.visit_id].old == old.appointment
+            assert changed[old.visit_id].new == new.appointment != old.appointment
+        else:
+            assert new.appointment == old.appointment
