@@ -6,8 +6,11 @@ next to the field it names (``patients.forms.apply_errors``).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
+from ketamine_clinic.infusion.models import AdverseEventKind, NoteKind
 from ketamine_clinic.visits.enums import PregnancyTestResult
 from ketamine_clinic.visits.services import IV_GAUGES
 
@@ -87,3 +90,99 @@ class SyringePrepareForm(forms.Form):
 
 class EmptyForm(forms.Form):
     """A button with no fields (verify the syringe, start the pump)."""
+
+
+TITRATION_STEPS = (
+    ("+10%", "+10%"),
+    ("-10%", "-10%"),
+    ("+0.05", "+0.05 mg/kg/h"),
+    ("-0.05", "-0.05 mg/kg/h"),
+    ("set", "Set to … mg/kg/h"),
+)
+
+
+class TitrateForm(forms.Form):
+    step = forms.ChoiceField(label="Change", choices=TITRATION_STEPS, widget=forms.HiddenInput)
+    set_to = forms.FloatField(label="New dose rate (mg/kg/h)", required=False, min_value=0)
+    override_reason = forms.CharField(
+        label="Reason to go over the soft limit (prescriber)", max_length=500, required=False
+    )
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if data.get("step") == "set" and data.get("set_to") is None:
+            self.add_error("set_to", "Give the new dose rate in mg/kg/h.")
+        return data
+
+
+class PauseForm(forms.Form):
+    reason = forms.CharField(label="Why pause", max_length=40, required=False)
+
+
+class AdverseEventForm(forms.Form):
+    kind = forms.ChoiceField(label="Event", choices=AdverseEventKind.choices)
+    description = forms.CharField(label="Description", max_length=500, required=False)
+    intervention = forms.CharField(label="Intervention", max_length=200, required=False)
+
+
+class NoteForm(forms.Form):
+    kind = forms.ChoiceField(label="About", choices=NoteKind.choices)
+    text = forms.CharField(label="Note", max_length=2000, widget=forms.Textarea({"rows": 3}))
+
+
+class DissociationForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label="Dissociation now (0 not at all - 10 most intense)",
+        coerce=int,
+        choices=[(n, str(n)) for n in range(11)],
+        widget=forms.RadioSelect,
+    )
+
+
+_ALDRETE_CHOICES = {
+    "activity": (
+        "Activity",
+        ("Moves all four limbs on request", "Moves two limbs", "Cannot move limbs"),
+    ),
+    "respiration": (
+        "Respiration",
+        ("Breathes deeply and coughs freely", "Short of breath or limited", "Apnoeic"),
+    ),
+    "circulation": (
+        "Circulation (BP against baseline)",
+        ("Within 20% of baseline", "20-49% from baseline", "50% or more from baseline"),
+    ),
+    "consciousness": ("Consciousness", ("Fully awake", "Rousable on calling", "Not responding")),
+    "spo2": (
+        "Oxygen saturation",
+        ("Above 92% on room air", "Needs oxygen to stay above 90%", "Below 90% with oxygen"),
+    ),
+}
+ALDRETE_ITEMS = tuple(_ALDRETE_CHOICES)
+
+
+class AldreteForm(forms.Form):
+    """Five 0-2 items, in the instrument's order (``instruments/data/aldrete.toml``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for key, (label, options) in _ALDRETE_CHOICES.items():
+            self.fields[key] = forms.TypedChoiceField(
+                label=label,
+                coerce=int,
+                choices=[(2 - i, f"{2 - i} · {text}") for i, text in enumerate(options)],
+                widget=forms.RadioSelect,
+            )
+
+
+class DischargeReviewForm(forms.Form):
+    side_effects_resolved = forms.BooleanField(label="Side effects resolved", required=False)
+    side_effects_note = forms.CharField(
+        label="Side effects that remain", max_length=500, required=False
+    )
+    advice_given = forms.BooleanField(label="Discharge advice given", required=False)
+
+
+class HandoverForm(forms.Form):
+    escort_name = forms.CharField(label="Escort's name", max_length=200, required=False)
+    escort_phone = forms.CharField(label="Escort's phone", max_length=40, required=False)

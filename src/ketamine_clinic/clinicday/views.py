@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -23,7 +24,9 @@ from django.views.decorators.http import require_POST
 from ketamine_clinic.access.policy import AccessPolicy, access, staff_user
 from ketamine_clinic.accounts.enums import Role
 from ketamine_clinic.accounts.models import User
+from ketamine_clinic.assessments.services import record_response
 from ketamine_clinic.clinicday import forms as day_forms
+from ketamine_clinic.clinicday.cp_plot import cp_plot
 from ketamine_clinic.clinicday.policies import (
     CLINICAL,
     DAY_READERS,
@@ -31,11 +34,35 @@ from ketamine_clinic.clinicday.policies import (
     PRESCRIBING,
 )
 from ketamine_clinic.clinicday.selectors import day_visits, visit_for_page
-from ketamine_clinic.infusion.services import infusion_start
+from ketamine_clinic.infusion.models import AdverseEvent, PumpEvent, SessionNote
+from ketamine_clinic.infusion.selectors import infusion_status
+from ketamine_clinic.infusion.services import (
+    adverse_event_record,
+    infusion_pause,
+    infusion_resume,
+    infusion_start,
+    infusion_stop,
+    infusion_titrate,
+    session_note_record,
+)
+from ketamine_clinic.instruments.errors import InstrumentError
 from ketamine_clinic.orders.models import SyringePreparation
 from ketamine_clinic.orders.selectors import current_order
 from ketamine_clinic.orders.services import order_infusion, syringe_prepare, syringe_verify
 from ketamine_clinic.patients.forms import apply_errors
+from ketamine_clinic.pharmacology.dosing_errors import InvalidDoseInput
+from ketamine_clinic.pharmacology.titration import TitrationStep
+from ketamine_clinic.recovery.models import EscortHandover
+from ketamine_clinic.recovery.selectors import (
+    DISCHARGE_ADVICE,
+    discharge_criteria,
+    visit_summary,
+)
+from ketamine_clinic.recovery.services import (
+    discharge_review_record,
+    escort_handover_record,
+    visit_discharge,
+)
 from ketamine_clinic.visits import state_machine
 from ketamine_clinic.visits.checks import run_checks
 from ketamine_clinic.visits.enums import VisitState
@@ -53,7 +80,10 @@ from ketamine_clinic.visits.services import (
 
 # Moves the pump makes (start, pause, resume, stop): they are pump events on the room
 # page, never bare state changes, so the dose record and the state cannot disagree.
-PUMP_STATES = frozenset({VisitState.INFUSING, VisitState.PAUSED, VisitState.RECOVERY})
+# Discharge has its own button beside the criteria it needs.
+OWN_BUTTON_STATES = frozenset(
+    {VisitState.INFUSING, VisitState.PAUSED, VisitState.RECOVERY, VisitState.DISCHARGED}
+)
 PRE_INFUSION_STATES = frozenset(
     {VisitState.SCHEDULED, VisitState.CHECKED_IN, VisitState.CHECKS_DONE, VisitState.READY}
 )
@@ -128,7 +158,7 @@ def _transition_buttons(
     for target in state_machine.allowed_next(visit.state):
         state = VisitState(str(target))
         rule = state_machine.TRANSITIONS[(state_machine.State(visit.state), target)]
-        if state in PUMP_STATES or not rule.roles & set(user.roles):
+        if state in OWN_BUTTON_STATES or not rule.roles & set(user.roles):
             continue
         form = (
             bound
@@ -193,6 +223,9 @@ def _visit_context(
         "syringe_verified": syringe is not None and hasattr(syringe, "verification"),
         "can_start": visit.state == VisitState.READY,
         "in_room": visit.state in (VisitState.INFUSING, VisitState.PAUSED),
+        "in_recovery": visit.state == VisitState.RECOVERY,
+        "criteria": discharge_criteria(visit) if visit.state == VisitState.RECOVERY else [],
+        "has_sheet": visit.recovery_started_at is not None,
     }
     for key, form_class in _FORMS.items():
         context[f"{key}_form"] = bound.get(key) or form_class(prefix=key)
@@ -218,6 +251,7 @@ class Action:
     key: str
     form_class: type[forms.Form]
     save: Save  # calls one service; returns the message shown after it
+    page: str = "visit"  # the page it is pressed on, shown again after it
 
 
 def _transition(visit: Visit, user: User, data: dict[str, Any]) -> str:
@@ -296,6 +330,85 @@ def _start(visit: Visit, user: User, data: dict[str, Any]) -> str:
     return "Infusion started."
 
 
+def _step(data: dict[str, Any]) -> tuple[TitrationStep, str]:
+    choice = data["step"]
+    if choice == "set":
+        return TitrationStep.to_dose_rate(data["set_to"]), f"to {data['set_to']:g} mg/kg/h"
+    value = float(choice.rstrip("%"))
+    if choice.endswith("%"):
+        return TitrationStep.by_percent(value), choice
+    return TitrationStep.by_dose_rate(value), f"{choice} mg/kg/h"
+
+
+def _titrate(visit: Visit, user: User, data: dict[str, Any]) -> str:
+    try:
+        step, text = _step(data)
+    except InvalidDoseInput as invalid:
+        raise ValidationError({"set_to": invalid.reason}) from None
+    event = infusion_titrate(
+        visit, by=user, step=step, step_text=text, override_reason=data["override_reason"]
+    )
+    return f"Rate changed ({text}): now {event.rate_ml_per_h} mL/h."
+
+
+def _pause(visit: Visit, user: User, data: dict[str, Any]) -> str:
+    infusion_pause(visit, by=user, reason=data["reason"])
+    return "Pump paused."
+
+
+def _resume(visit: Visit, user: User, data: dict[str, Any]) -> str:
+    infusion_resume(visit, by=user)
+    return "Pump running again."
+
+
+def _stop(visit: Visit, user: User, data: dict[str, Any]) -> str:
+    infusion_stop(visit, by=user)
+    return "Infusion stopped: recovery has started."
+
+
+def _adverse_event(visit: Visit, user: User, data: dict[str, Any]) -> str:
+    adverse_event_record(visit, by=user, **data)
+    return "Adverse event recorded."
+
+
+def _note(visit: Visit, user: User, data: dict[str, Any]) -> str:
+    session_note_record(visit, by=user, **data)
+    return "Note recorded."
+
+
+def _questionnaire(visit: Visit, user: User, key: str, answers: list[int | None]) -> None:
+    try:
+        record_response(visit.patient, key, answers, actor=user, channel="staff")
+    except InstrumentError as refused:
+        raise ValidationError(str(refused)) from None
+
+
+def _dissociation(visit: Visit, user: User, data: dict[str, Any]) -> str:
+    _questionnaire(visit, user, "dissociation", [data["rating"]])
+    return f"Dissociation rating {data['rating']} recorded."
+
+
+def _aldrete(visit: Visit, user: User, data: dict[str, Any]) -> str:
+    answers = [data[item] for item in day_forms.ALDRETE_ITEMS]
+    _questionnaire(visit, user, "aldrete", answers)
+    return f"Aldrete score {sum(answers)} recorded."
+
+
+def _discharge_review(visit: Visit, user: User, data: dict[str, Any]) -> str:
+    discharge_review_record(visit, by=user, **data)
+    return "Discharge review recorded."
+
+
+def _handover(visit: Visit, user: User, data: dict[str, Any]) -> str:
+    escort_handover_record(visit, by=user, name=data["escort_name"], phone=data["escort_phone"])
+    return "Escort handover recorded."
+
+
+def _discharge(visit: Visit, user: User, data: dict[str, Any]) -> str:
+    visit_discharge(visit, by=user)
+    return "Patient discharged."
+
+
 _FORMS: dict[str, type[forms.Form]] = {
     "vitals": day_forms.VitalsForm,
     "fasting": day_forms.FastingForm,
@@ -306,6 +419,20 @@ _FORMS: dict[str, type[forms.Form]] = {
     "prepare": day_forms.SyringePrepareForm,
     "verify": day_forms.EmptyForm,
     "start": day_forms.EmptyForm,
+    "aldrete": day_forms.AldreteForm,
+    "discharge_review": day_forms.DischargeReviewForm,
+    "handover": day_forms.HandoverForm,
+    "discharge": day_forms.EmptyForm,
+}
+_ROOM_FORMS: dict[str, type[forms.Form]] = {
+    "titrate": day_forms.TitrateForm,
+    "pause": day_forms.PauseForm,
+    "resume": day_forms.EmptyForm,
+    "stop": day_forms.EmptyForm,
+    "room_vitals": day_forms.VitalsForm,
+    "adverse_event": day_forms.AdverseEventForm,
+    "note": day_forms.NoteForm,
+    "dissociation": day_forms.DissociationForm,
 }
 
 ACTIONS: dict[str, Action] = {
@@ -323,6 +450,18 @@ ACTIONS: dict[str, Action] = {
         Action("prepare", day_forms.SyringePrepareForm, _prepare),
         Action("verify", day_forms.EmptyForm, _verify),
         Action("start", day_forms.EmptyForm, _start),
+        Action("titrate", day_forms.TitrateForm, _titrate, "room"),
+        Action("pause", day_forms.PauseForm, _pause, "room"),
+        Action("resume", day_forms.EmptyForm, _resume, "room"),
+        Action("stop", day_forms.EmptyForm, _stop, "room"),
+        Action("room_vitals", day_forms.VitalsForm, _vitals, "room"),
+        Action("adverse_event", day_forms.AdverseEventForm, _adverse_event, "room"),
+        Action("note", day_forms.NoteForm, _note, "room"),
+        Action("dissociation", day_forms.DissociationForm, _dissociation, "room"),
+        Action("aldrete", day_forms.AldreteForm, _aldrete),
+        Action("discharge_review", day_forms.DischargeReviewForm, _discharge_review),
+        Action("handover", day_forms.HandoverForm, _handover),
+        Action("discharge", day_forms.EmptyForm, _discharge),
     )
 }
 
@@ -349,10 +488,13 @@ def _run_action(request: HttpRequest, visit_id: int, action: Action) -> HttpResp
             form.add_error(None, getattr(refused, "message", None) or str(refused))
         else:
             messages.success(request, done)
-            if action.key == "start":
+            if action.key == "start" or action.page == "room":
                 return redirect("clinicday:room", visit_id=visit.pk)
             return redirect("clinicday:visit", visit_id=visit.pk)
     visit.refresh_from_db()
+    if action.page == "room":
+        context = _room_context(visit, user, {action.key: form})
+        return render(request, "clinicday/room.html", context, status=422)
     context = _visit_context(visit, user, {action.key: form})
     return render(request, "clinicday/visit.html", context, status=422)
 
@@ -383,13 +525,87 @@ ACTION_POLICIES: dict[str, AccessPolicy] = {
     "prepare": CLINICAL,
     "verify": CLINICAL,
     "start": CLINICAL,
+    "titrate": CLINICAL,
+    "pause": CLINICAL,
+    "resume": CLINICAL,
+    "stop": CLINICAL,
+    "room_vitals": CLINICAL,
+    "adverse_event": CLINICAL,
+    "note": CLINICAL,
+    "dissociation": CLINICAL,
+    "aldrete": CLINICAL,
+    "discharge_review": CLINICAL,
+    "handover": CLINICAL,
+    "discharge": CLINICAL,
 }
 ACTION_VIEWS = {key: _action_view(key, policy) for key, policy in ACTION_POLICIES.items()}
 
 
+def _room_context(
+    visit: Visit, user: User, bound: dict[str, forms.Form] | None = None
+) -> dict[str, Any]:
+    bound = bound or {}
+    now = timezone.now()
+    status = infusion_status(visit, now=now)
+    plot = None
+    elapsed_min = None
+    dose_rate = None
+    if status is not None:
+        if status.pump.started_at is not None:
+            elapsed_min = (now - status.pump.started_at).total_seconds() / 60.0
+        plot = cp_plot(
+            status.curve_t_min,
+            status.curve_cp_ng_per_ml,
+            now_min=elapsed_min,
+            cp_now=status.cp_now_ng_per_ml,
+        )
+        concentration = float(status.order.concentration_mg_per_ml)
+        dose_rate = status.pump.rate_ml_per_h * concentration / float(status.order.weight_kg)
+    context: dict[str, Any] = {
+        "visit": visit,
+        "patient": visit.patient,
+        "status": status,
+        "plot": plot,
+        "elapsed_min": elapsed_min,
+        "dose_rate": dose_rate,
+        "running": visit.state == VisitState.INFUSING,
+        "paused": visit.state == VisitState.PAUSED,
+        "can_record": bool(user.roles & {Role.NURSE, Role.PRESCRIBER}),
+        "vitals": VitalsReading.objects.filter(visit=visit).order_by("-taken_at", "-id")[:6],
+        "pump_events": PumpEvent.objects.filter(visit=visit).select_related("by").order_by("at"),
+        "adverse_events": AdverseEvent.objects.filter(visit=visit).order_by("at"),
+        "notes": SessionNote.objects.filter(visit=visit).select_related("by").order_by("at"),
+        "titrate_steps": day_forms.TITRATION_STEPS[:4],
+        "titrate_bound": bound.get("titrate"),
+    }
+    for key, form_class in _ROOM_FORMS.items():
+        context[f"{key}_form"] = bound.get(key) or form_class(prefix=key)
+    return context
+
+
 @access(DAY_READERS)
 def room_page(request: HttpRequest, visit_id: int) -> HttpResponse:
-    """The infusion room: placeholder until the room page is built."""
+    """The infusion: program, time, dose, rate, the predicted Cp, and the room's records."""
     user = staff_user(request)
     visit = _visit_or_404(visit_id, user, "room")
-    return render(request, "clinicday/room.html", {"visit": visit, "patient": visit.patient})
+    return render(request, "clinicday/room.html", _room_context(visit, user))
+
+
+@access(DAY_READERS)
+def discharge_sheet(request: HttpRequest, visit_id: int) -> HttpResponse:
+    """The printable sheet the patient and escort take home, with the visit's summary."""
+    user = staff_user(request)
+    visit = _visit_or_404(visit_id, user, "discharge_sheet")
+    return render(
+        request,
+        "clinicday/discharge_sheet.html",
+        {
+            "visit": visit,
+            "patient": visit.patient,
+            "summary": visit_summary(visit),
+            "advice": DISCHARGE_ADVICE,
+            "order": current_order(visit),
+            "handover": EscortHandover.objects.filter(visit=visit).order_by("-at", "-id").first(),
+            "clinic_name": settings.KC_CLINIC_NAME,
+        },
+    )

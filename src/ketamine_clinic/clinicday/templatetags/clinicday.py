@@ -17,3 +17,18 @@ def state_badge(state: str) -> str:
         return STATE_BADGES.get(VisitState(state), "")
     except ValueError:
         return ""
+
+
+PUMP_LABELS = {
+    "start": "Started",
+    "rate_change": "Rate changed",
+    "pause": "Paused",
+    "resume": "Resumed",
+    "stop": "Stopped",
+}
+
+
+@register.filter
+def pump_kind(kind: str) -> str:
+    """A pump event's kind as the nurse says it ("rate_change" is "Rate changed")."""
+    return PUMP_LABELS.get(kind, kind)
