@@ -219,7 +219,7 @@ def test_a_soft_limit_asks_for_a_reason_then_orders(personas: dict[str, User]) -
 def test_the_order_shows_its_plan(personas: dict[str, User]) -> None:
     visit = make_ready_visit(personas)
     text = _get(personas["nurse"], visit)
-    assert "36.2 mg base" in text or "mg base (" in text
+    assert "36.25 mg base" in text or "mg base (" in text
     assert "mL/h" in text
     assert "VTBI" in text
     assert "Prepare the syringe" in text

@@ -36,6 +36,8 @@ class CpPlot:
     now_x: float | None
     now_y: float | None
     now_label: str
+    now_label_x: float  # beside the marker, on the side with room for the text
+    now_anchor: str  # SVG text-anchor: "start" or "end"
 
 
 def _nice_step(span: float, target_ticks: int) -> float:
@@ -96,4 +98,6 @@ def cp_plot(
         now_x=now_x,
         now_y=now_y,
         now_label=f"now {cp_now:.0f} ng/mL" if cp_now is not None else "now",
+        now_label_x=(now_x or LEFT) + (6 if (now_x or LEFT) < LEFT + inner_w / 2 else -6),
+        now_anchor="start" if (now_x or LEFT) < LEFT + inner_w / 2 else "end",
     )

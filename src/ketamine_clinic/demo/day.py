@@ -156,7 +156,7 @@ def _prepare_for_infusion(
     for state in ("checks_done", "ready"):
         visit_transition(visit, state, by=nurse)
     order = order_infusion(
-        visit, by=prescriber, dose_mg_per_kg=0.5, duration_min=40, concentration_mg_per_ml=1.0
+        visit, by=prescriber, dose_mg_per_kg=0.5, duration_min=45, concentration_mg_per_ml=1.0
     )
     syringe = syringe_prepare(order, by=nurse, vial_lots="DEMO-LOT-0426")
     syringe_verify(syringe, by=prescriber)

@@ -32,3 +32,14 @@ PUMP_LABELS = {
 def pump_kind(kind: str) -> str:
     """A pump event's kind as the nurse says it ("rate_change" is "Rate changed")."""
     return PUMP_LABELS.get(kind, kind)
+
+
+@register.filter
+def num(value: object, places: int = 3) -> str:
+    """A number with at most ``places`` decimals and no trailing zeros (0.5, 48.3, 45)."""
+    try:
+        number = float(str(value))
+    except (TypeError, ValueError):
+        return str(value)
+    text = f"{number:.{int(places)}f}".rstrip("0").rstrip(".")
+    return text if text not in ("-0", "") else "0"
