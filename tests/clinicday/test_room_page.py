@@ -153,3 +153,34 @@ def test_opening_the_room_is_audited(personas: dict[str, User]) -> None:
     _room(personas["nurse"], visit.pk)
     entry = AuditEntry.objects.get(action="read", object_type="visit", detail__page="room")
     assert entry.patient_id == str(visit.patient_id)
+
+
+def test_aborting_mid_infusion_needs_the_dose_given(personas: dict[str, User]) -> None:
+    visit = infusing_visit(personas)
+    url = f"/visits/{visit.pk}/transition"
+    with frozen(at(10)):
+        page = client_for(personas["nurse"]).get(f"/visits/{visit.pk}/")
+        assert 'name="aborted-dose_given_mg"' in page.content.decode()
+        refused = client_for(personas["nurse"]).post(
+            url, {"to_state": "aborted", "aborted-reason": "Vomiting"}
+        )
+        assert refused.status_code == 422
+        assert "needs the dose given so far" in refused.content.decode()
+        done = client_for(personas["nurse"]).post(
+            url,
+            {"to_state": "aborted", "aborted-reason": "Vomiting", "aborted-dose_given_mg": "8.5"},
+        )
+    assert done.status_code == 302
+    visit.refresh_from_db()
+    assert visit.state == "aborted"
+    assert str(visit.dose_given_before_abort_mg) == "8.50"
+
+
+def test_the_front_desk_sees_the_room_without_pump_controls(personas: dict[str, User]) -> None:
+    visit = infusing_visit(personas)
+    text = _room(personas["front_desk"], visit.pk)
+    assert "<polyline" in text
+    assert "Stop: start recovery" not in text
+    with frozen(at(10)):
+        refused = client_for(personas["front_desk"]).post(f"/visits/{visit.pk}/stop", {})
+    assert refused.status_code == 403
