@@ -56,3 +56,15 @@ def test_the_day_view_lists_them(personas: dict[str, object]) -> None:
     nurse = User.objects.get(username="nurse")
     rooms = day_visits(day=clinic_date(visit.scheduled_start), by=nurse)
     assert [room.label for room in rooms][:1] == ["Room 1"]
+
+
+def test_every_demo_visit_page_opens() -> None:
+    from ketamine_clinic.accounts.models import User
+    from tests.conftest import client_for
+
+    seed_demo_clinic()
+    client = client_for(User.objects.get(username="nurse"))
+    assert client.get("/today/").status_code == 200
+    for visit in Visit.objects.all():
+        for suffix in ("", "room", "discharge-sheet"):
+            assert client.get(f"/visits/{visit.pk}/{suffix}").status_code == 200
