@@ -195,7 +195,19 @@ def _visit_context(
         began = visit.infusion_started_at or timezone.now()
         plan_end = began + timedelta(minutes=order.duration_min)
     override_form = bound.get("override")
-    order_form = bound.get("order") or day_forms.OrderForm(prefix="order")
+    # Replacing an order starts from the one in force.
+    order_form = bound.get("order") or day_forms.OrderForm(
+        prefix="order",
+        initial=(
+            {
+                "dose_mg_per_kg": order.dose_mg_per_kg.normalize(),
+                "duration_min": order.duration_min,
+                "concentration_mg_per_ml": order.concentration_mg_per_ml.normalize(),
+            }
+            if order is not None
+            else None
+        ),
+    )
     context: dict[str, Any] = {
         "visit": visit,
         "patient": visit.patient,
@@ -221,7 +233,11 @@ def _visit_context(
         ),
         "syringe": syringe,
         "syringe_verified": syringe is not None and hasattr(syringe, "verification"),
-        "can_start": visit.state == VisitState.READY,
+        "can_start": visit.state == VisitState.READY
+        and syringe is not None
+        and hasattr(syringe, "verification"),
+        # Before the checks, the nurse's records come first; after, the order does.
+        "records_first": visit.state in (VisitState.SCHEDULED, VisitState.CHECKED_IN),
         "in_room": visit.state in (VisitState.INFUSING, VisitState.PAUSED),
         "in_recovery": visit.state == VisitState.RECOVERY,
         "criteria": discharge_criteria(visit) if visit.state == VisitState.RECOVERY else [],
