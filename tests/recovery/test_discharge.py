@@ -117,4 +117,5 @@ def test_the_summary_adds_up_the_visit(personas: dict[str, User], ready_visit: V
     assert (summary.rate_changes, summary.pauses) == (1, 0)
     assert summary.adverse_events == ["Nausea (ondansetron 4 mg IV)"]
     assert summary.systolic_max_mmhg == 122
+    assert summary.scores == ["PHQ-9: 8"]  # recorded this morning, by short name
     assert any("night's sleep" in line for line in DISCHARGE_ADVICE)

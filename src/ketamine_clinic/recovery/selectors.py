@@ -16,6 +16,7 @@ from django.utils import timezone
 from ketamine_clinic.assessments.models import QuestionnaireResponse
 from ketamine_clinic.infusion.models import AdverseEvent, PumpEvent
 from ketamine_clinic.infusion.selectors import infusion_status
+from ketamine_clinic.instruments.definitions import get_instrument
 from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.patients.timeline_types import TimelineEntry
 from ketamine_clinic.recovery.models import DischargeReview, EscortHandover
@@ -147,7 +148,8 @@ def visit_summary(visit: Visit) -> VisitSummary:
             for event in AdverseEvent.objects.filter(visit=visit)
         ],
         scores=[
-            f"{response.instrument_key}: {response.total if response.total is not None else '-'}"
+            f"{get_instrument(response.instrument_key).short_name}: "
+            f"{response.total if response.total is not None else 'no total'}"
             for response in scores
         ],
     )
