@@ -185,6 +185,8 @@ def seed_demo_day(now: datetime | None = None) -> int:
         for visit in Visit.objects.filter(patient=patient)
     ):
         return 0
+    # Appointments on the five minutes, as a diary books them.
+    base = now.replace(second=0, microsecond=0) - timedelta(minutes=now.minute % 5)
     made = 0
     for number, (demo, patient) in enumerate(patients):
         course = active_course(patient)
@@ -193,7 +195,7 @@ def seed_demo_day(now: datetime | None = None) -> int:
             course = course or course_start(patient=patient, by=prescriber)
         visit = visit_schedule(
             patient=patient,
-            scheduled_start=now + timedelta(minutes=demo.minutes_from_now),
+            scheduled_start=base + timedelta(minutes=demo.minutes_from_now),
             course=course,
             room_label=demo.room,
             by=desk,
