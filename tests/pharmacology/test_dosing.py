@@ -227,3 +227,18 @@ def test_a_soft_breach_is_returned_for_a_prescriber_to_override() -> None:
         "Dose rate 1.2 mg/kg/h is above the soft limit of 1 mg/kg/h for Ketamine 2 mg/mL "
         "(depression). It runs only after a prescriber overrides this alert with a reason.",
     )
+
+
+def test_a_standard_40_min_order_is_not_a_soft_breach_because_of_rate_rounding() -> None:
+    # 72.5 kg, 0.5 mg/kg over 40 min at 1 mg/mL: 54.375 mL/h rounds to 54.4, which runs
+    # 39.98 min, under the 40 min soft limit by 1 s. The pump shows 40.0 min: no override.
+    plan = plan_infusion(
+        weight_kg=72.5,
+        dose_mg_per_kg=0.5,
+        duration_min=40,
+        vial_strength_mg_per_ml=50,
+        concentration_mg_per_ml=1,
+        entry=DEPRESSION,
+    )
+    assert plan.run_min == pytest.approx(39.98, abs=0.005)
+    assert plan.check_result.verdict == Verdict.OK

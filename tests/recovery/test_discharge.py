@@ -47,6 +47,9 @@ def infused(visit: Visit, personas: dict[str, User]) -> Visit:
         adverse_event_record(visit, by=nurse, kind="nausea", intervention="ondansetron 4 mg IV")
     with frozen(at(55)):
         infusion_stop(visit, by=nurse)
+    # The caller's copy still says "infusing": recovery reads the stored state itself.
+    with frozen(at(56)):
+        escort_handover_record(visit, by=nurse, name="Jordan Escortperson", phone="555-0142")
     visit.refresh_from_db()
     return visit
 
@@ -70,7 +73,6 @@ def test_discharge_waits_for_every_criterion(personas: dict[str, User], ready_vi
         "Minimum recovery of 30 min",
         "Modified Aldrete score 9 or more",
         "Side effects resolved or noted, advice given",
-        "Escort handover",
     ]
     with frozen(at(70)):
         record_response(visit.patient, "aldrete", [2, 2, 2, 2, 1], actor=nurse, channel="staff")
@@ -81,7 +83,6 @@ def test_discharge_waits_for_every_criterion(personas: dict[str, User], ready_vi
             visit, by=nurse, side_effects_resolved=False,
             side_effects_note="Mild nausea, settling", advice_given=True,
         )  # fmt: skip
-        escort_handover_record(visit, by=nurse, name="Jordan Escortperson", phone="555-0142")
         with pytest.raises(ValidationError) as early:
             visit_discharge(visit, by=nurse)  # 15 min of recovery, 30 needed
         assert early.value.message_dict["state"] == ["Minimum recovery of 30 min: 16 min to go"]

@@ -395,10 +395,25 @@ class CheckResult:
         return tuple(breach.message for breach in self.breaches)
 
 
+# Soft duration limits compare the session time as a pump shows it (0.1 min): rounding
+# the rate to the pump's resolution moves a 40 min order to 39.98 min, and a standard
+# order must not ask for an override. Hard limits compare the exact value.
+SOFT_DURATION_RESOLUTION_MIN: Final = 0.1
+
+
 def _breaches_of(
-    quantity: LimitedQuantity, value: float, band: LimitBand, unit: str, label: str
+    quantity: LimitedQuantity,
+    value: float,
+    band: LimitBand,
+    unit: str,
+    label: str,
+    *,
+    soft_resolution: float | None = None,
 ) -> list[LimitBreach]:
     """The worst breach of ``band`` by ``value``: hard before soft; none when within."""
+    soft_value = (
+        value if soft_resolution is None else round(value / soft_resolution) * soft_resolution
+    )
     candidates = (
         (Severity.HARD, Direction.HIGH, band.hard_high, _above, HARD_HIGH_MESSAGE),
         (Severity.HARD, Direction.LOW, band.hard_low, _below, HARD_LOW_MESSAGE),
@@ -406,7 +421,8 @@ def _breaches_of(
         (Severity.SOFT, Direction.LOW, band.soft_low, _below, SOFT_LOW_MESSAGE),
     )
     for severity, direction, limit, outside, template in candidates:
-        if limit is not None and outside(value, limit):
+        compared = soft_value if severity is Severity.SOFT else value
+        if limit is not None and outside(compared, limit):
             value_text, limit_text = _distinct_texts(value, limit)
             message = template.format(
                 quantity=QUANTITY_NAMES[quantity],
@@ -484,6 +500,7 @@ def check(program: PumpProgram, entry: DrugLibraryEntry) -> CheckResult:
             entry.duration_min,
             "min",
             label,
+            soft_resolution=SOFT_DURATION_RESOLUTION_MIN,
         ),
         *_breaches_of(
             LimitedQuantity.PUMP_RATE,

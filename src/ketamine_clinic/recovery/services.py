@@ -23,9 +23,11 @@ ESCORT_PHONE = "give the escort's phone number"
 
 
 def _require(visit: Visit, by: User) -> None:
+    """The role, and the visit's state as stored now (the caller's copy may be stale)."""
     if not (by.roles & RECOVERY_ROLES) or not by.is_active:
         raise PermissionDenied("only a nurse or a prescriber records recovery")
-    if visit.state != VisitState.RECOVERY:
+    state = Visit.objects.select_for_update().values_list("state", flat=True).get(pk=visit.pk)
+    if state != VisitState.RECOVERY:
         raise ValidationError({"visit": NOT_IN_RECOVERY})
 
 
