@@ -148,4 +148,6 @@ EXPECTED: dict[str, frozenset[str]] = {
     "clinicday:discharge_review": frozenset({NURSE, PRESCRIBER}),
     "clinicday:handover": frozenset({NURSE, PRESCRIBER}),
     "clinicday:discharge": frozenset({NURSE, PRESCRIBER}),
+    "clinicday:instructions": frozenset({FRONT_DESK, NURSE, PRESCRIBER, CLINIC_LEAD}),
+    "clinicday:send_instructions": frozenset({FRONT_DESK, NURSE, PRESCRIBER}),
 }

@@ -66,6 +66,7 @@ from ketamine_clinic.recovery.services import (
 from ketamine_clinic.visits import state_machine
 from ketamine_clinic.visits.checks import run_checks
 from ketamine_clinic.visits.enums import VisitState
+from ketamine_clinic.visits.instructions import send_visit_instructions, visit_instructions
 from ketamine_clinic.visits.models import Visit, VitalsReading
 from ketamine_clinic.visits.services import (
     escort_confirm,
@@ -420,6 +421,11 @@ def _handover(visit: Visit, user: User, data: dict[str, Any]) -> str:
     return "Escort handover recorded."
 
 
+def _send_instructions(visit: Visit, user: User, data: dict[str, Any]) -> str:
+    send_visit_instructions(visit, by=user)
+    return f"Instructions sent to {visit.patient.email}."
+
+
 def _discharge(visit: Visit, user: User, data: dict[str, Any]) -> str:
     visit_discharge(visit, by=user)
     return "Patient discharged."
@@ -478,6 +484,7 @@ ACTIONS: dict[str, Action] = {
         Action("discharge_review", day_forms.DischargeReviewForm, _discharge_review),
         Action("handover", day_forms.HandoverForm, _handover),
         Action("discharge", day_forms.EmptyForm, _discharge),
+        Action("send_instructions", day_forms.EmptyForm, _send_instructions),
     )
 }
 
@@ -553,6 +560,7 @@ ACTION_POLICIES: dict[str, AccessPolicy] = {
     "discharge_review": CLINICAL,
     "handover": CLINICAL,
     "discharge": CLINICAL,
+    "send_instructions": DESK_AND_CLINICAL,
 }
 ACTION_VIEWS = {key: _action_view(key, policy) for key, policy in ACTION_POLICIES.items()}
 
@@ -605,6 +613,23 @@ def room_page(request: HttpRequest, visit_id: int) -> HttpResponse:
     user = staff_user(request)
     visit = _visit_or_404(visit_id, user, "room")
     return render(request, "clinicday/room.html", _room_context(visit, user))
+
+
+@access(DAY_READERS)
+def instructions_sheet(request: HttpRequest, visit_id: int) -> HttpResponse:
+    """Before the day: the printable instructions, times computed from the appointment."""
+    user = staff_user(request)
+    visit = _visit_or_404(visit_id, user, "instructions")
+    return render(
+        request,
+        "clinicday/instructions.html",
+        {
+            "visit": visit,
+            "patient": visit.patient,
+            "instructions": visit_instructions(visit),
+            "can_send": DESK_AND_CLINICAL.allows(user),
+        },
+    )
 
 
 @access(DAY_READERS)
