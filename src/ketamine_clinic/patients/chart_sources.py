@@ -9,12 +9,10 @@ page that does not load.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import ImproperlyConfigured
-
+from ketamine_clinic.late_import import late_callable
 from ketamine_clinic.patients.timeline_types import TimelineEntry
 
 if TYPE_CHECKING:
@@ -35,14 +33,7 @@ TIMELINE_SOURCES: tuple[str, ...] = (
 
 def provider(module: str, name: str) -> Callable[..., Any]:
     """`module.name`, or ImproperlyConfigured naming what is missing."""
-    try:
-        loaded = importlib.import_module(module)
-    except ImportError as missing:
-        raise ImproperlyConfigured(f"chart provider {module} cannot be imported") from missing
-    found: object = getattr(loaded, name, None)
-    if not callable(found):
-        raise ImproperlyConfigured(f"chart provider {module}.{name} does not exist")
-    return found
+    return late_callable(f"{module}.{name}", role="chart provider")
 
 
 def other_apps_timeline_entries(patient: Patient) -> list[TimelineEntry]:

@@ -10,12 +10,10 @@ configuration error, never a silent pass.
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final
 
-from django.core.exceptions import ImproperlyConfigured
-
+from ketamine_clinic.late_import import late_callable
 from ketamine_clinic.visits.enums import VisitState
 
 if TYPE_CHECKING:
@@ -27,23 +25,12 @@ GUARDS: Final[Mapping[VisitState, tuple[str, ...]]] = {
     VisitState.DISCHARGED: ("ketamine_clinic.recovery.selectors.discharge_problems",),
 }
 
-Guard = Callable[..., list[str]]
-
-
-def _guard(path: str) -> Guard:
-    module, _, name = path.rpartition(".")
-    try:
-        found = getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError) as missing:
-        raise ImproperlyConfigured(f"visit transition guard {path} cannot be found") from missing
-    if not callable(found):
-        raise ImproperlyConfigured(f"visit transition guard {path} is not callable")
-    return found  # type: ignore[no-any-return]
-
 
 def guard_problems(visit: Visit, target: VisitState, *, from_state: str) -> list[str]:
     """Every problem the guards of ``target`` find, in order (empty: the move may go)."""
     problems: list[str] = []
     for path in GUARDS.get(target, ()):
-        problems.extend(_guard(path)(visit, from_state=from_state))
+        problems.extend(
+            late_callable(path, role="visit transition guard")(visit, from_state=from_state)
+        )
     return problems
