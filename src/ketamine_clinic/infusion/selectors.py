@@ -41,6 +41,34 @@ def event_views(visit: Visit) -> list[PumpEventView]:
 
 
 @dataclass(frozen=True)
+class DeliveredDose:
+    """What the pump has given by ``at``, replayed from its events (no PK needed)."""
+
+    order: InfusionOrder
+    events: list[PumpEventView]
+    pump: PumpState
+    at: datetime
+
+    @property
+    def mg(self) -> float:
+        return self.pump.infused_ml * float(self.order.concentration_mg_per_ml)
+
+    @property
+    def mg_per_kg(self) -> float:
+        return self.mg / float(self.order.weight_kg)
+
+
+def delivered_dose(visit: Visit, *, now: datetime | None = None) -> DeliveredDose | None:
+    """None before the visit has an order; else the pump's record replayed to ``now``."""
+    order = current_order(visit)
+    if order is None:
+        return None
+    at = now or timezone.now()
+    events = event_views(visit)
+    return DeliveredDose(order=order, events=events, pump=pump_state(events, at), at=at)
+
+
+@dataclass(frozen=True)
 class InfusionStatus:
     """What the room page shows: the pump now, the dose so far, the predicted Cp."""
 
@@ -62,15 +90,14 @@ def infusion_status(visit: Visit, *, now: datetime | None = None) -> InfusionSta
     The predicted curve uses Domino's model (the engine's default) for the order's
     weight and the pump events as they happened, then the current rate to the end.
     """
-    order = current_order(visit)
-    if order is None:
+    dose = delivered_dose(visit, now=now)
+    if dose is None:
         return None
-    now = now or timezone.now()
-    events = event_views(visit)
-    pump = pump_state(events, now)
+    order, pump, events = dose.order, dose.pump, dose.events
+    now = dose.at
     concentration = float(order.concentration_mg_per_ml)
     weight = float(order.weight_kg)
-    delivered_mg = pump.infused_ml * concentration
+    delivered_mg = dose.mg
     vtbi = float(order.plan["vtbi_ml"])
     remaining_ml = max(0.0, vtbi - pump.infused_ml)
     remaining_min = 60.0 * remaining_ml / pump.rate_ml_per_h if pump.running else None
@@ -91,10 +118,11 @@ def infusion_status(visit: Visit, *, now: datetime | None = None) -> InfusionSta
         program = program_of(timeline, concentration_mg_per_ml=concentration)
         last_s = max(program.rate_change_times_s or (0.0,))
         grid = np.arange(0.0, last_s + CURVE_TAIL_S + CURVE_STEP_S, CURVE_STEP_S)
-        sim = simulate(model, program, grid)
+        # One solve for the curve and "now" (the solver takes times in any order).
+        cp = simulate(model, program, np.append(grid, max(0.0, elapsed_s))).cp_ng_per_ml
         curve_t = [float(t) / 60.0 for t in grid]
-        curve_cp = [float(c) for c in sim.cp_ng_per_ml]
-        cp_now = float(simulate(model, program, [max(0.0, elapsed_s)]).cp_ng_per_ml[0])
+        curve_cp = [float(c) for c in cp[:-1]]
+        cp_now = float(cp[-1])
     return InfusionStatus(
         order=order,
         pump=pump,

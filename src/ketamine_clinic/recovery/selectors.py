@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from ketamine_clinic.assessments.models import QuestionnaireResponse
 from ketamine_clinic.infusion.models import AdverseEvent, PumpEvent
-from ketamine_clinic.infusion.selectors import infusion_status
+from ketamine_clinic.infusion.selectors import delivered_dose
 from ketamine_clinic.instruments.definitions import get_instrument
 from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.patients.timeline_types import TimelineEntry
@@ -123,7 +123,7 @@ class VisitSummary:
 
 
 def visit_summary(visit: Visit) -> VisitSummary:
-    status = infusion_status(visit)
+    dose = delivered_dose(visit)
     vitals = list(visit.vitals.all())
     events = PumpEvent.objects.filter(visit=visit)
     day_start = visit.scheduled_start - timedelta(hours=12)
@@ -132,9 +132,9 @@ def visit_summary(visit: Visit) -> VisitSummary:
         patient=visit.patient, taken_at__range=(day_start, day_end)
     ).order_by("taken_at")
     return VisitSummary(
-        total_dose_mg=0.0 if status is None else status.delivered_mg,
-        total_dose_mg_per_kg=0.0 if status is None else status.delivered_mg_per_kg,
-        infusing_min=0.0 if status is None else status.pump.infusing_min,
+        total_dose_mg=0.0 if dose is None else dose.mg,
+        total_dose_mg_per_kg=0.0 if dose is None else dose.mg_per_kg,
+        infusing_min=0.0 if dose is None else dose.pump.infusing_min,
         rate_changes=events.filter(kind="rate_change").count(),
         pauses=events.filter(kind="pause").count(),
         vitals_count=len(vitals),
