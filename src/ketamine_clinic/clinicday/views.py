@@ -54,6 +54,7 @@ from ketamine_clinic.pharmacology.dosing_errors import InvalidDoseInput
 from ketamine_clinic.pharmacology.titration import TitrationStep
 from ketamine_clinic.recovery.models import EscortHandover
 from ketamine_clinic.recovery.selectors import (
+    ALDRETE_DISCHARGE_AT_LEAST,
     DISCHARGE_ADVICE,
     discharge_criteria,
     visit_summary,
@@ -242,6 +243,7 @@ def _visit_context(
         "in_room": visit.state in (VisitState.INFUSING, VisitState.PAUSED),
         "in_recovery": visit.state == VisitState.RECOVERY,
         "criteria": discharge_criteria(visit) if visit.state == VisitState.RECOVERY else [],
+        "aldrete_intro": f"Discharge needs {ALDRETE_DISCHARGE_AT_LEAST} or more.",
         "has_sheet": visit.recovery_started_at is not None,
     }
     for key, form_class in _FORMS.items():
