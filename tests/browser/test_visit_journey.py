@@ -19,6 +19,7 @@ from playwright.sync_api import ViewportSize, expect
 from ketamine_clinic.accounts.enums import Role
 from ketamine_clinic.accounts.models import User
 from ketamine_clinic.assessments.services import record_response
+from ketamine_clinic.booking.models import Room
 from ketamine_clinic.consent.services import consent_seed, consent_sign
 from ketamine_clinic.courses.services import course_start
 from ketamine_clinic.patients.enums import PregnancyPotential
@@ -81,7 +82,7 @@ def _booked_visit(prescriber: User, nurse: User, desk: User) -> Visit:
         patient=patient,
         scheduled_start=timezone.now() + timedelta(minutes=10),
         course=course,
-        room_label="Room 2",
+        room=Room.objects.get_or_create(name="Room 2")[0],
         by=desk,
     )
 

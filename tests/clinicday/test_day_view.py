@@ -8,6 +8,7 @@ import pytest
 
 from ketamine_clinic.accounts.models import User
 from ketamine_clinic.audit.models import AuditEntry
+from ketamine_clinic.booking.models import Room
 from ketamine_clinic.visits.services import visit_schedule, visit_transition
 from tests.conftest import client_for
 from tests.patients.factories import make_patient
@@ -23,7 +24,7 @@ def _book(personas: dict[str, User], first: str, room: str, minutes: int) -> int
         visit = visit_schedule(
             patient=patient,
             scheduled_start=START + timedelta(minutes=minutes),
-            room_label=room,
+            room=Room.objects.get_or_create(name=room)[0],
             by=personas["front_desk"],
         )
     return visit.pk

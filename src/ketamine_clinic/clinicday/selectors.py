@@ -14,6 +14,7 @@ from django.utils import timezone
 from ketamine_clinic.accounts.models import User
 from ketamine_clinic.audit.enums import AuditAction
 from ketamine_clinic.audit.services import audit_record
+from ketamine_clinic.booking.models import Room
 from ketamine_clinic.courses.selectors import course_progress
 from ketamine_clinic.visits.models import Visit
 
@@ -41,17 +42,22 @@ def _day_bounds(day: date) -> tuple[datetime, datetime]:
 
 
 def day_visits(*, day: date, by: User) -> list[DayRoom]:
-    """The visits booked on ``day`` (clinic time), grouped by room, by time; audited."""
+    """The visits booked on ``day`` (clinic time), by room, by time; audited.
+
+    Every room in use is listed, empty ones too (a free room is what the desk looks for);
+    a room no longer in use appears only when it holds a visit that day.
+    """
     start, end = _day_bounds(day)
     visits = list(
         Visit.objects.filter(scheduled_start__gte=start, scheduled_start__lt=end)
-        .select_related("patient", "course")
-        .order_by("room_label", "scheduled_start", "id")
+        .select_related("patient", "course", "room")
+        .order_by("scheduled_start", "id")
     )
-    rooms: dict[str, list[DayVisit]] = {}
+    rooms: dict[str, list[DayVisit]] = {room.name: [] for room in Room.objects.filter(in_use=True)}
     for visit in visits:
         progress = course_progress(visit.course).label if visit.course is not None else None
-        rooms.setdefault(visit.room_label or NO_ROOM, []).append(DayVisit(visit, progress))
+        label = visit.room.name if visit.room is not None else NO_ROOM
+        rooms.setdefault(label, []).append(DayVisit(visit, progress))
     audit_record(
         action=AuditAction.READ,
         actor=by,
@@ -62,8 +68,9 @@ def day_visits(*, day: date, by: User) -> list[DayRoom]:
             "patient_ids": sorted({visit.patient_id for visit in visits}),
         },
     )
-    # Rooms in label order ("Room 1" .. "Room 4"), the unassigned ones last.
-    labels = sorted(rooms, key=lambda label: (label == NO_ROOM, label))
+    # Rooms in the clinic's order (rooms in use first, as listed), the unassigned last.
+    order = {name: i for i, name in enumerate(Room.objects.values_list("name", flat=True))}
+    labels = sorted(rooms, key=lambda label: (label == NO_ROOM, order.get(label, 0)))
     return [DayRoom(label, rooms[label]) for label in labels]
 
 

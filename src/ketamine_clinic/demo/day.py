@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from ketamine_clinic.accounts.models import User
 from ketamine_clinic.assessments.services import record_response
+from ketamine_clinic.booking.models import Room
 from ketamine_clinic.consent.models import ConsentSignature
 from ketamine_clinic.consent.services import consent_seed, consent_sign
 from ketamine_clinic.consent.synthetic import synthetic_signature_png
@@ -197,7 +198,7 @@ def seed_demo_day(now: datetime | None = None) -> int:
             patient=patient,
             scheduled_start=base + timedelta(minutes=demo.minutes_from_now),
             course=course,
-            room_label=demo.room,
+            room=Room.objects.get(name=demo.room),
             by=desk,
         )
         made += 1

@@ -16,6 +16,7 @@ from ketamine_clinic.accounts.services.users import user_create
 from ketamine_clinic.demo.assessments import seed_demo_assessments, seed_demo_consents
 from ketamine_clinic.demo.day import seed_demo_day
 from ketamine_clinic.demo.patients import seed_demo_patients
+from ketamine_clinic.demo.resources import seed_demo_resources
 
 # Demo-only passwords, printed on start; `validate=False` because they are memorable.
 DEMO_PASSWORD = "demo-clinic-2026"  # noqa: S105 - printed demo login, synthetic clinic only
@@ -64,6 +65,7 @@ def seed_demo_clinic() -> list[DemoLogin]:
     seed_demo_patients()
     seed_demo_assessments()
     seed_demo_consents()
+    seed_demo_resources()
     seed_demo_day()
     return logins
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 
+from ketamine_clinic.booking.models import Room
 from ketamine_clinic.courses.models import Course
 from ketamine_clinic.insert_only import InsertOnlyModel
 from ketamine_clinic.patients.models import Patient
@@ -28,8 +29,10 @@ class Visit(models.Model):
     )
     number_in_course = models.PositiveSmallIntegerField(null=True, blank=True)
     scheduled_start = models.DateTimeField(db_index=True)
-    # A plain label until the scheduling engine assigns rooms and chairs.
-    room_label = models.CharField(max_length=40, blank=True)
+    # Null only for a visit booked before its room is chosen.
+    room = models.ForeignKey(
+        Room, null=True, blank=True, on_delete=models.PROTECT, related_name="visits"
+    )
     planned_preparation_min = models.PositiveSmallIntegerField()
     planned_infusion_min = models.PositiveSmallIntegerField()
     planned_recovery_min = models.PositiveSmallIntegerField()

@@ -39,9 +39,9 @@ def _local_text(visit: Visit) -> str:
 def timeline_entries(patient: Patient) -> list[TimelineEntry]:
     """Visits on the chart: each booking, each change of state, each check override."""
     entries: list[TimelineEntry] = []
-    visits = Visit.objects.filter(patient=patient).select_related("course", "created_by")
+    visits = Visit.objects.filter(patient=patient).select_related("course", "created_by", "room")
     for visit in visits:
-        room = f", room {visit.room_label}" if visit.room_label else ""
+        room = f", {visit.room.name}" if visit.room is not None else ""
         entries.append(
             TimelineEntry(
                 at=visit.created_at,

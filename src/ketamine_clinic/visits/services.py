@@ -20,6 +20,7 @@ from django.utils import timezone
 from ketamine_clinic.accounts.enums import Role
 from ketamine_clinic.audit.enums import AuditAction
 from ketamine_clinic.audit.services import audit_record
+from ketamine_clinic.booking.models import Room
 from ketamine_clinic.courses.enums import CourseStatus
 from ketamine_clinic.courses.models import Course
 from ketamine_clinic.courses.protocols_data import DEFAULT_PROTOCOL_KEY, protocol_for
@@ -62,6 +63,7 @@ COURSE_NOT_OPEN: Final = (
     "Visits can be added only to a planned or active course; this one is {status}."
 )
 COURSE_FULL: Final = "All {planned} infusions of this course are already scheduled or given."
+ROOM_NOT_IN_USE: Final = "{room} is no longer in use; choose another room."
 INFUSION_MIN_OUT_OF_RANGE: Final = "The infusion lasts {low}-{high} min under this protocol."
 VISIT_CLOSED: Final = "This visit is {state}: nothing more can be recorded for it."
 CHECKS_FAILING: Final = "Pre-infusion checks are failing: {checks}."
@@ -130,7 +132,7 @@ def visit_schedule(
     scheduled_start: datetime,
     by: User,
     course: Course | None = None,
-    room_label: str = "",
+    room: Room | None = None,
     infusion_min: int | None = None,
 ) -> Visit:
     """Book a visit: the next infusion of ``course``, or a booster when there is none.
@@ -162,6 +164,8 @@ def visit_schedule(
         params: Mapping[str, Any] = course.protocol
     else:
         params = protocol_for(DEFAULT_PROTOCOL_KEY).as_snapshot()
+    if room is not None and not room.in_use:
+        raise ValidationError({"room": ROOM_NOT_IN_USE.format(room=room.name)})
     minutes = params["infusion_min"] if infusion_min is None else infusion_min
     low, high = params["infusion_min_allowed"], params["infusion_max_allowed"]
     if not low <= minutes <= high:
@@ -174,7 +178,7 @@ def visit_schedule(
         course=course,
         number_in_course=number,
         scheduled_start=scheduled_start,
-        room_label=room_label.strip(),
+        room=room,
         planned_preparation_min=params["preparation_min"],
         planned_infusion_min=minutes,
         planned_recovery_min=params["recovery_min"],
@@ -197,6 +201,7 @@ def visit_schedule(
             "number_in_course": number,
             "scheduled_start": scheduled_start.isoformat(),
             "infusion_min": minutes,
+            "room": room.name if room is not None else None,
         },
     )
     return visit

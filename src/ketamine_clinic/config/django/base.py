@@ -199,6 +199,7 @@ INSTALLED_APPS = [
     "ketamine_clinic.consent",
     "ketamine_clinic.review",
     "ketamine_clinic.courses",
+    "ketamine_clinic.booking",
     "ketamine_clinic.visits",
     "ketamine_clinic.orders",
     "ketamine_clinic.infusion",
