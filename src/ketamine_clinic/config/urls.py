@@ -18,6 +18,8 @@ urlpatterns = [
     # Tablet intake: the staff page that opens a kiosk, and the kiosk's own pages.
     path("", include("ketamine_clinic.intake.urls")),
     path("consent/", include("ketamine_clinic.consent.urls")),
+    # The schedule: week view, course planning, moves, cancellations, rooms and rota.
+    path("schedule/", include("ketamine_clinic.booking.urls")),
     # The JSON API: its operations check their own declared policies (see api/auth.py).
     path("api/v1/", api.urls),
 ]
