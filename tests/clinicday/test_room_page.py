@@ -8,7 +8,9 @@ import pytest
 from ketamine_clinic.accounts.models import User
 from ketamine_clinic.assessments.models import QuestionnaireResponse
 from ketamine_clinic.audit.models import AuditEntry
+from ketamine_clinic.clinicday.forms import STEP_NOT_IN_PROTOCOL
 from ketamine_clinic.infusion.models import AdverseEvent, PumpEvent, SessionNote
+from ketamine_clinic.visits.models import Visit
 from tests.clinicday.support import infusing_visit
 from tests.conftest import client_for
 from tests.infusion.support import at
@@ -52,6 +54,60 @@ def test_a_titration_changes_the_rate(personas: dict[str, User]) -> None:
     change = PumpEvent.objects.get(visit=visit, kind="rate_change")
     assert change.step == "+10%"
     assert "Rate changed +10%" in _room(personas["nurse"], visit.pk)
+
+
+def _protocol_steps(visit: Visit, percent: list[int], mg_per_kg_per_h: list[float]) -> None:
+    """Give the visit's course a protocol snapshot with other titration steps."""
+    course = visit.course
+    assert course is not None
+    course.protocol = {
+        **course.protocol,
+        "titration_steps_percent": percent,
+        "titration_steps_mg_per_kg_per_h": mg_per_kg_per_h,
+    }
+    course.save(update_fields=["protocol"])
+
+
+def test_the_buttons_are_the_protocol_s_steps(personas: dict[str, User]) -> None:
+    visit = infusing_visit(personas)
+    text = _room(personas["nurse"], visit.pk)
+    for label in ("+10%", "-10%", "+0.05 mg/kg/h", "-0.05 mg/kg/h"):
+        assert f"{label}</button>" in text
+    _protocol_steps(visit, [5, -5], [])
+    text = _room(personas["nurse"], visit.pk)
+    assert 'value="+5%" class="secondary">+5%</button>' in text
+    assert 'value="-5%" class="secondary">-5%</button>' in text
+    assert "+10%</button>" not in text and "mg/kg/h</button>" not in text
+
+
+def test_a_step_of_the_visit_s_protocol_is_accepted(personas: dict[str, User]) -> None:
+    visit = infusing_visit(personas)
+    _protocol_steps(visit, [5, -5], [0.02])
+    with frozen(at(10)):
+        page = client_for(personas["nurse"]).post(
+            f"/visits/{visit.pk}/titrate", {"titrate-step": "+0.02"}
+        )
+    assert page.status_code == 302
+    change = PumpEvent.objects.get(visit=visit, kind="rate_change")
+    assert change.step == "+0.02 mg/kg/h"
+
+
+def test_a_step_not_in_the_visit_s_protocol_is_refused_and_changes_nothing(
+    personas: dict[str, User],
+) -> None:
+    visit = infusing_visit(personas)
+    _protocol_steps(visit, [5, -5], [])
+    with frozen(at(10)):
+        page = client_for(personas["nurse"]).post(
+            f"/visits/{visit.pk}/titrate", {"titrate-step": "+10%"}
+        )
+    assert page.status_code == 422
+    message = STEP_NOT_IN_PROTOCOL.format(step="+10%", steps="+5%, -5%")
+    assert page.context["titrate_bound"].errors == {"step": [message]}
+    assert "Titration step &#x27;+10%&#x27; is not one of this visit" in page.content.decode()
+    assert not PumpEvent.objects.filter(kind="rate_change").exists()
+    visit.refresh_from_db()
+    assert visit.state == "infusing"
 
 
 def test_set_to_without_a_number_is_refused(personas: dict[str, User]) -> None:

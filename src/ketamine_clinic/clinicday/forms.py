@@ -6,11 +6,13 @@ next to the field it names (``patients.forms.apply_errors``).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Final
 
 from django import forms
 
 from ketamine_clinic.infusion.models import AdverseEventKind, NoteKind
+from ketamine_clinic.pharmacology.titration import StepKind, TitrationStep
 from ketamine_clinic.visits.enums import PregnancyTestResult
 from ketamine_clinic.visits.services import IV_GAUGES
 
@@ -92,26 +94,65 @@ class EmptyForm(forms.Form):
     """A button with no fields (verify the syringe, start the pump)."""
 
 
-TITRATION_STEPS = (
-    ("+10%", "+10%"),
-    ("-10%", "-10%"),
-    ("+0.05", "+0.05 mg/kg/h"),
-    ("-0.05", "-0.05 mg/kg/h"),
-    ("set", "Set to … mg/kg/h"),
+SET_STEP: Final = "set"
+STEP_NOT_IN_PROTOCOL: Final = (
+    "Titration step {step!r} is not one of this visit's protocol steps ({steps}); "
+    "use one of its buttons or set a dose rate."
 )
 
 
+def step_code(step: TitrationStep) -> str:
+    """The value a step's button posts: "+10%" for a percent step, "-0.05" for mg/kg/h."""
+    if step.kind is StepKind.PERCENT:
+        return f"{step.value:+g}%"
+    return f"{step.value:+g}"
+
+
+def step_label(step: TitrationStep) -> str:
+    """What the button says, and the pump record's text: "+10%", "-0.05 mg/kg/h"."""
+    code = step_code(step)
+    return code if step.kind is StepKind.PERCENT else f"{code} mg/kg/h"
+
+
+def step_buttons(steps: Sequence[TitrationStep]) -> list[tuple[str, str]]:
+    """(posted value, label) for each of the protocol's raise/lower buttons."""
+    return [(step_code(step), step_label(step)) for step in steps]
+
+
 class TitrateForm(forms.Form):
-    step = forms.ChoiceField(label="Change", choices=TITRATION_STEPS, widget=forms.HiddenInput)
+    """A protocol step (``steps``: the visit's, from ``courses.selectors``) or a new rate.
+
+    A posted step the visit's protocol does not list is refused on ``step``: the room
+    shows only the protocol's buttons, so such a post is a stale page or a forged one.
+    The accepted step is in ``cleaned_data["titration_step"]`` (None for "set").
+    """
+
+    step = forms.CharField(label="Change", max_length=20, widget=forms.HiddenInput)
     set_to = forms.FloatField(label="New dose rate (mg/kg/h)", required=False, min_value=0)
     override_reason = forms.CharField(
         label="Reason to go over the soft limit (prescriber)", max_length=500, required=False
     )
 
+    def __init__(self, *args: Any, steps: Sequence[TitrationStep] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.steps = {step_code(step): step for step in steps}
+
+    def clean_step(self) -> str:
+        code: str = self.cleaned_data["step"]
+        if code != SET_STEP and code not in self.steps:
+            listed = ", ".join(step_label(step) for step in self.steps.values())
+            raise forms.ValidationError(
+                STEP_NOT_IN_PROTOCOL.format(step=code, steps=listed or "none"),
+                code="not_in_protocol",
+            )
+        return code
+
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
-        if data.get("step") == "set" and data.get("set_to") is None:
+        code = data.get("step")
+        if code == SET_STEP and data.get("set_to") is None:
             self.add_error("set_to", "Give the new dose rate in mg/kg/h.")
+        data["titration_step"] = self.steps.get(code) if isinstance(code, str) else None
         return data
 
 

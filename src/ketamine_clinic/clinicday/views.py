@@ -34,6 +34,7 @@ from ketamine_clinic.clinicday.policies import (
     PRESCRIBING,
 )
 from ketamine_clinic.clinicday.selectors import day_visits, visit_for_page
+from ketamine_clinic.courses.selectors import visit_titration_steps
 from ketamine_clinic.infusion.models import AdverseEvent, PumpEvent, SessionNote
 from ketamine_clinic.infusion.selectors import infusion_status
 from ketamine_clinic.infusion.services import (
@@ -271,6 +272,8 @@ class Action:
     form_class: type[forms.Form]
     save: Save  # calls one service; returns the message shown after it
     page: str = "visit"  # the page it is pressed on, shown again after it
+    # What the form needs from the visit to validate (the titration steps of its protocol).
+    form_kwargs: Callable[[Visit], dict[str, Any]] | None = None
 
 
 def _transition(visit: Visit, user: User, data: dict[str, Any]) -> str:
@@ -349,14 +352,16 @@ def _start(visit: Visit, user: User, data: dict[str, Any]) -> str:
     return "Infusion started."
 
 
+def _titrate_form_kwargs(visit: Visit) -> dict[str, Any]:
+    return {"steps": visit_titration_steps(visit)}
+
+
 def _step(data: dict[str, Any]) -> tuple[TitrationStep, str]:
-    choice = data["step"]
-    if choice == "set":
+    """The step the form accepted (one of the visit's protocol steps), or "set to"."""
+    if data["step"] == day_forms.SET_STEP:
         return TitrationStep.to_dose_rate(data["set_to"]), f"to {data['set_to']:g} mg/kg/h"
-    value = float(choice.rstrip("%"))
-    if choice.endswith("%"):
-        return TitrationStep.by_percent(value), choice
-    return TitrationStep.by_dose_rate(value), f"{choice} mg/kg/h"
+    step: TitrationStep = data["titration_step"]
+    return step, day_forms.step_label(step)
 
 
 def _titrate(visit: Visit, user: User, data: dict[str, Any]) -> str:
@@ -474,7 +479,7 @@ ACTIONS: dict[str, Action] = {
         Action("prepare", day_forms.SyringePrepareForm, _prepare),
         Action("verify", day_forms.EmptyForm, _verify),
         Action("start", day_forms.EmptyForm, _start),
-        Action("titrate", day_forms.TitrateForm, _titrate, "room"),
+        Action("titrate", day_forms.TitrateForm, _titrate, "room", _titrate_form_kwargs),
         Action("pause", day_forms.PauseForm, _pause, "room"),
         Action("resume", day_forms.EmptyForm, _resume, "room"),
         Action("stop", day_forms.EmptyForm, _stop, "room"),
@@ -501,7 +506,8 @@ def _run_action(request: HttpRequest, visit_id: int, action: Action) -> HttpResp
         # target is also posted unprefixed so the page knows which button was pressed.
         target = request.POST.get("to_state", "")
         prefix = target if target in VisitState.values else "transition"
-    form = action.form_class(request.POST, prefix=prefix)
+    form_kwargs = action.form_kwargs(visit) if action.form_kwargs is not None else {}
+    form = action.form_class(request.POST, prefix=prefix, **form_kwargs)
     if form.is_valid():
         if action.key == "transition":
             form.cleaned_data["to_state"] = prefix
@@ -573,6 +579,7 @@ def _room_context(
     bound = bound or {}
     now = timezone.now()
     status = infusion_status(visit, now=now)
+    titration_steps = visit_titration_steps(visit)
     plot = None
     elapsed_min = None
     dose_rate = None
@@ -601,11 +608,13 @@ def _room_context(
         "pump_events": PumpEvent.objects.filter(visit=visit).select_related("by").order_by("at"),
         "adverse_events": AdverseEvent.objects.filter(visit=visit).order_by("at"),
         "notes": SessionNote.objects.filter(visit=visit).select_related("by").order_by("at"),
-        "titrate_steps": day_forms.TITRATION_STEPS[:4],
+        "titrate_steps": day_forms.step_buttons(titration_steps),
         "titrate_bound": bound.get("titrate"),
     }
     for key, form_class in _ROOM_FORMS.items():
-        context[f"{key}_form"] = bound.get(key) or form_class(prefix=key)
+        form_kwargs = ACTIONS[key].form_kwargs
+        kwargs = form_kwargs(visit) if form_kwargs is not None else {}
+        context[f"{key}_form"] = bound.get(key) or form_class(prefix=key, **kwargs)
     return context
 
 

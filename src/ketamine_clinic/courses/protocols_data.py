@@ -51,6 +51,12 @@ STANDARD_SIX: Final = Protocol(
         # 14 days: boosters no closer than a fortnight apart (verify).
         min_days_between_boosters=14,
     ),
+    # ±10 % and ±0.05 mg/kg/h: the room's steps before they became protocol data
+    # (clinicday.forms.TITRATION_STEPS). The reference gives no in-session step, only
+    # 0.1-0.25 mg/kg between sessions (clinical.md), so these are the clinic's (verify):
+    # 10 % of the standard 0.75 mg/kg/h is 0.075 mg/kg/h, and 0.05 mg/kg/h a finer step.
+    titration_steps_percent=(10, -10),
+    titration_steps_mg_per_kg_per_h=(0.05, -0.05),
     source="clinical.md: practice in the brief; Murrough 2013; Phillips 2019; ELEKT-D 2023; "
     "Oliver 2022; Sanacora 2017 (dose).",
 )

@@ -1,4 +1,5 @@
-"""Reads of treatment courses: progress through a course, and the chart's timeline.
+"""Reads of treatment courses: progress through a course, the chart's timeline, and the
+protocol values a visit reads from its course (its titration steps).
 
 Not audited here: the page that shows a course audits its read (as the chart does).
 """
@@ -13,9 +14,11 @@ from django.utils import timezone
 from ketamine_clinic.assessments.models import QuestionnaireResponse
 from ketamine_clinic.courses.enums import CourseStatus
 from ketamine_clinic.courses.models import Course
+from ketamine_clinic.courses.protocols_data import DEFAULT_PROTOCOL_KEY, protocol_for
 from ketamine_clinic.instruments.definitions import all_instruments
 from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.patients.timeline_types import TimelineEntry
+from ketamine_clinic.pharmacology.titration import TitrationStep
 from ketamine_clinic.visits import selectors as visit_selectors
 from ketamine_clinic.visits.enums import VisitState
 from ketamine_clinic.visits.models import Visit
@@ -114,6 +117,26 @@ def course_progress(course: Course, *, now: datetime | None = None) -> CoursePro
             VisitProgress(visit=visit, scores=scores.get(_clinic_date(visit.scheduled_start), []))
             for visit in visits
         ],
+    )
+
+
+def visit_titration_steps(visit: Visit) -> tuple[TitrationStep, ...]:
+    """The raise/lower steps the room offers for ``visit``'s running infusion.
+
+    They come from the course's protocol snapshot, so a course keeps the steps it began
+    with. A booster has no course and takes the default protocol's steps; so would a
+    snapshot older than the steps, but migration ``0002_titration_steps_in_snapshot``
+    filled those in, so in practice the fallback is for boosters. Percent steps first,
+    then mg/kg/h steps, each in the protocol's order (the buttons' order).
+    """
+    default = protocol_for(DEFAULT_PROTOCOL_KEY)
+    snapshot = visit.course.protocol if visit.course is not None else {}
+    percent = snapshot.get("titration_steps_percent", default.titration_steps_percent)
+    absolute = snapshot.get(
+        "titration_steps_mg_per_kg_per_h", default.titration_steps_mg_per_kg_per_h
+    )
+    return tuple(TitrationStep.by_percent(float(value)) for value in percent) + tuple(
+        TitrationStep.by_dose_rate(float(value)) for value in absolute
     )
 
 
