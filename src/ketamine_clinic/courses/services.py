@@ -1,4 +1,5 @@
-"""Writes to treatment courses: start, stop, complete. Each audited in its transaction."""
+"""Writes to treatment courses: start, stop, complete (by the prescriber, or by itself once
+its last planned infusion is discharged). Each audited in its transaction."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from ketamine_clinic.courses.models import Course
 from ketamine_clinic.courses.protocols import InvalidProtocol
 from ketamine_clinic.courses.protocols_data import DEFAULT_PROTOCOL_KEY, protocol_for
 from ketamine_clinic.patients.models import Patient
+from ketamine_clinic.visits.enums import VisitState
+from ketamine_clinic.visits.selectors import visits_holding_a_number
 
 if TYPE_CHECKING:
     from ketamine_clinic.accounts.models import User
@@ -103,9 +106,22 @@ def _clean_reason(reason: str) -> str:
     return text
 
 
-def _end(course: Course, *, by: User, status: CourseStatus, reason: str, verb: str) -> Course:
-    # Lock the course: a stop and a completion at once must not both end it.
-    locked = Course.objects.select_for_update().get(pk=course.pk)
+def _lock(course: Course) -> Course:
+    # Lock the course: a stop and a completion at once must not both end it, and two
+    # discharges at once must not both miss (or both write) the completion.
+    return Course.objects.select_for_update().get(pk=course.pk)
+
+
+def _end(
+    course: Course,
+    *,
+    by: User,
+    status: CourseStatus,
+    reason: str,
+    verb: str,
+    detail: dict[str, object] | None = None,
+) -> Course:
+    locked = _lock(course)
     if locked.status != CourseStatus.ACTIVE:
         raise ValidationError(
             COURSE_NOT_ACTIVE.format(verb=verb, status=locked.get_status_display().lower()),
@@ -123,7 +139,7 @@ def _end(course: Course, *, by: User, status: CourseStatus, reason: str, verb: s
         object_id=locked.pk,
         patient_id=locked.patient_id,
         reason=reason,
-        detail={"status": str(status)},
+        detail={"status": str(status), **(detail or {})},
     )
     return locked
 
@@ -142,3 +158,45 @@ def course_complete(*, course: Course, by: User) -> Course:
     """Mark an active course completed (its planned infusions are given or no more are due)."""
     _require_prescriber(by)
     return _end(course, by=by, status=CourseStatus.COMPLETED, reason="", verb="completed")
+
+
+def all_infusions_given(course: Course) -> bool:
+    """Whether every planned infusion number of ``course`` has a discharged visit.
+
+    Counted as ``selectors.course_progress`` counts "done": a discharged visit among
+    those holding a number (``visits_holding_a_number``). A cancelled or missed visit
+    gives its number back, so the visit booked in its place is the one that counts. A
+    visit aborted during the infusion keeps its number but is not given: the course
+    then never completes by itself, and the prescriber decides (complete or stop).
+    """
+    given = set(
+        visits_holding_a_number(course)
+        .filter(state=VisitState.DISCHARGED)
+        .values_list("number_in_course", flat=True)
+    )
+    return given >= set(range(1, course.infusions_planned + 1))
+
+
+@transaction.atomic
+def course_complete_if_all_given(*, course: Course, by: User, after_visit_id: int) -> bool:
+    """Complete an active course whose planned infusions have all been given.
+
+    Called by ``recovery.services.visit_discharge`` inside the discharge's transaction,
+    so the discharge and the completion commit together. No prescriber is needed: the
+    completion is a consequence of the nurse's discharge, not a treatment decision, and
+    ``by`` (the discharging user) is the audit entry's actor, with ``automatic`` and the
+    visit in its detail. A course that is not active (stopped, already completed) is
+    left alone. Returns whether the course was completed now.
+    """
+    locked = _lock(course)
+    if locked.status != CourseStatus.ACTIVE or not all_infusions_given(locked):
+        return False
+    _end(
+        locked,
+        by=by,
+        status=CourseStatus.COMPLETED,
+        reason="",
+        verb="completed",
+        detail={"automatic": True, "after_visit": after_visit_id},
+    )
+    return True

@@ -10,6 +10,7 @@ from ketamine_clinic.accounts.enums import Role
 from ketamine_clinic.accounts.models import User
 from ketamine_clinic.audit.enums import AuditAction
 from ketamine_clinic.audit.services import audit_record
+from ketamine_clinic.courses.services import course_complete_if_all_given
 from ketamine_clinic.recovery.models import DischargeReview, EscortHandover
 from ketamine_clinic.visits.enums import VisitState
 from ketamine_clinic.visits.models import Visit
@@ -73,6 +74,14 @@ def escort_handover_record(visit: Visit, *, by: User, name: str, phone: str) -> 
     return handover
 
 
+@transaction.atomic
 def visit_discharge(visit: Visit, *, by: User) -> Visit:
-    """Discharge: the visit's transition, which the discharge criteria guard."""
-    return visit_transition(visit, VisitState.DISCHARGED, by=by)
+    """Discharge: the visit's transition, which the discharge criteria guard.
+
+    When it was the course's last planned infusion, the course completes in the same
+    transaction (``courses.services.course_complete_if_all_given``), with ``by`` as actor.
+    """
+    discharged = visit_transition(visit, VisitState.DISCHARGED, by=by)
+    if discharged.course is not None:
+        course_complete_if_all_given(course=discharged.course, by=by, after_visit_id=discharged.pk)
+    return discharged
