@@ -150,4 +150,22 @@ EXPECTED: dict[str, frozenset[str]] = {
     "clinicday:discharge": frozenset({NURSE, PRESCRIBER}),
     "clinicday:instructions": frozenset({FRONT_DESK, NURSE, PRESCRIBER, CLINIC_LEAD}),
     "clinicday:send_instructions": frozenset({FRONT_DESK, NURSE, PRESCRIBER}),
+    # booking, the set-up: rooms and hours are read by all who book or run the day and
+    # kept by the lead and the administrator (settings likewise, without readers); the
+    # rota is read by the desk and the staff on it and planned by the lead; a patient's
+    # availability is patient data, kept by the desk and clinical staff, read by the lead.
+    "booking:rooms": frozenset({FRONT_DESK, NURSE, PRESCRIBER, CLINIC_LEAD, ADMINISTRATOR}),
+    "booking:room_add": frozenset({CLINIC_LEAD, ADMINISTRATOR}),
+    "booking:room_edit": frozenset({CLINIC_LEAD, ADMINISTRATOR}),
+    "booking:hours": frozenset({FRONT_DESK, NURSE, PRESCRIBER, CLINIC_LEAD, ADMINISTRATOR}),
+    "booking:hours_save": frozenset({CLINIC_LEAD, ADMINISTRATOR}),
+    "booking:settings": frozenset({CLINIC_LEAD, ADMINISTRATOR}),
+    "booking:rota": frozenset({FRONT_DESK, NURSE, PRESCRIBER, CLINIC_LEAD}),
+    "booking:shift_add": frozenset({CLINIC_LEAD}),
+    "booking:shift_remove": frozenset({CLINIC_LEAD}),
+    "booking:rota_copy_week": frozenset({CLINIC_LEAD}),
+    "booking:patient_availability": frozenset({FRONT_DESK, NURSE, PRESCRIBER, CLINIC_LEAD}),
+    "booking:availability_windows": frozenset({FRONT_DESK, NURSE, PRESCRIBER}),
+    "booking:unavailable_date_add": frozenset({FRONT_DESK, NURSE, PRESCRIBER}),
+    "booking:unavailable_date_remove": frozenset({FRONT_DESK, NURSE, PRESCRIBER}),
 }

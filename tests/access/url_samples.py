@@ -177,3 +177,32 @@ def _visit_id(personas: Mapping[str, User]) -> object:
     patient = make_patient("Matrix", "Visitpatient")
     start = timezone.now() + timedelta(days=1)
     return visit_schedule(patient=patient, scheduled_start=start, by=personas["front_desk"]).pk
+
+
+@sample("room_id")
+def _room_id(personas: Mapping[str, User]) -> object:
+    from ketamine_clinic.booking.models import Room
+
+    return Room.objects.create(name="Matrix room", display_order=90).pk
+
+
+@sample("shift_id")
+def _shift_id(personas: Mapping[str, User]) -> object:
+    # A future shift of someone who is not a persona: removing it is the lead's alone.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ketamine_clinic.accounts.enums import Role
+    from ketamine_clinic.booking.models import StaffShift
+
+    nurse = make_staff("matrix_shift_nurse", Role.NURSE)
+    starts = timezone.now() + timedelta(days=2)
+    return StaffShift.objects.create(
+        staff=nurse,
+        role="nurse",
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=8),
+        recorded_at=timezone.now(),
+        recorded_by=personas["clinic_lead"],
+    ).pk
