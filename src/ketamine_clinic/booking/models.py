@@ -7,10 +7,13 @@ into the engine's minutes on the clinic's local wall clock.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
 from ketamine_clinic.booking.enums import ShiftRole, Weekday
+from ketamine_clinic.insert_only import RECORD_IS_IMMUTABLE
 from ketamine_clinic.patients.models import Patient
 
 
@@ -189,3 +192,33 @@ class UnavailableDate(models.Model):
 
     def __str__(self) -> str:
         return self.date.isoformat()
+
+
+class VisitMove(models.Model):
+    """A booked visit moved to another time or room: from where, to where, who, why.
+
+    Insert-only history (the visit row holds where it is now); a replan that moves several
+    visits leaves one row each, with the same ``reason``.
+    """
+
+    visit = models.ForeignKey("visits.Visit", on_delete=models.PROTECT, related_name="moves")
+    from_start = models.DateTimeField()
+    from_room = models.ForeignKey(
+        Room, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_start = models.DateTimeField()
+    to_room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(max_length=500)
+    at = models.DateTimeField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["visit", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"visit {self.visit_id} moved {self.from_start:%Y-%m-%d %H:%M} -> {self.to_start:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise TypeError(RECORD_IS_IMMUTABLE.format(model=type(self).__name__))
+        super().save(*args, **kwargs)

@@ -63,6 +63,7 @@ COURSE_NOT_OPEN: Final = (
     "Visits can be added only to a planned or active course; this one is {status}."
 )
 COURSE_FULL: Final = "All {planned} infusions of this course are already scheduled or given."
+NUMBER_TAKEN: Final = "Infusion {number} of this course is already booked or given."
 ROOM_NOT_IN_USE: Final = "{room} is no longer in use; choose another room."
 INFUSION_MIN_OUT_OF_RANGE: Final = "The infusion lasts {low}-{high} min under this protocol."
 VISIT_CLOSED: Final = "This visit is {state}: nothing more can be recorded for it."
@@ -134,18 +135,21 @@ def visit_schedule(
     course: Course | None = None,
     room: Room | None = None,
     infusion_min: int | None = None,
+    number: int | None = None,
 ) -> Visit:
     """Book a visit: the next infusion of ``course``, or a booster when there is none.
 
     Durations come from the course's protocol snapshot (a booster uses the default
     protocol); ``infusion_min`` may differ within the protocol's allowed range. A
     cancelled or missed visit (or one aborted before the pump ran) gives its number back,
-    and the replacement takes it (``selectors.visits_holding_a_number``).
+    and the replacement takes it (``selectors.visits_holding_a_number``); ``number`` asks
+    for a given free number instead of the lowest (a course planned ahead books each).
     """
     _require_roles(by, SCHEDULE_ROLES)
     if timezone.is_naive(scheduled_start):
         raise ValidationError({"scheduled_start": START_NOT_AWARE})
-    number: int | None = None
+    if course is None and number is not None:
+        raise ValidationError({"number": "Only a course visit has a number."})
     if course is not None:
         # Lock the course: two bookings at once must not take the same number.
         course = Course.objects.select_for_update().get(pk=course.pk)
@@ -159,8 +163,11 @@ def visit_schedule(
         free = [n for n in range(1, course.infusions_planned + 1) if n not in held]
         if not free:
             raise ValidationError({"course": COURSE_FULL.format(planned=course.infusions_planned)})
-        # The lowest free number: a visit booked in place of a cancelled one takes its number.
-        number = free[0]
+        if number is None:
+            # The lowest free number: a visit booked in place of a cancelled one takes it.
+            number = free[0]
+        elif number not in free:
+            raise ValidationError({"number": NUMBER_TAKEN.format(number=number)})
         params: Mapping[str, Any] = course.protocol
     else:
         params = protocol_for(DEFAULT_PROTOCOL_KEY).as_snapshot()
