@@ -150,6 +150,12 @@ EXPECTED: dict[str, frozenset[str]] = {
     "clinicday:discharge": frozenset({NURSE, PRESCRIBER}),
     "clinicday:instructions": frozenset({FRONT_DESK, NURSE, PRESCRIBER, CLINIC_LEAD}),
     "clinicday:send_instructions": frozenset({FRONT_DESK, NURSE, PRESCRIBER}),
+    # booking, planning and changing visits: the desk, nurses and prescribers book
+    # (BOOKERS); a room out of service is the clinic lead's or a nurse's to record.
+    "booking:course_plan": frozenset({FRONT_DESK, NURSE, PRESCRIBER}),
+    "booking:move": frozenset({FRONT_DESK, NURSE, PRESCRIBER}),
+    "booking:cancel": frozenset({FRONT_DESK, NURSE, PRESCRIBER}),
+    "booking:outage": frozenset({NURSE, CLINIC_LEAD}),
     # booking, the set-up: rooms and hours are read by all who book or run the day and
     # kept by the lead and the administrator (settings likewise, without readers); the
     # rota is read by the desk and the staff on it and planned by the lead; a patient's

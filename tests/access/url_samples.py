@@ -179,6 +179,15 @@ def _visit_id(personas: Mapping[str, User]) -> object:
     return visit_schedule(patient=patient, scheduled_start=start, by=personas["front_desk"]).pk
 
 
+@sample("course_id")
+def _course_id(personas: Mapping[str, User]) -> object:
+    from ketamine_clinic.courses.services import course_start
+    from tests.patients.factories import make_patient
+
+    patient = make_patient("Matrix", "Coursepatient")
+    return course_start(patient=patient, by=personas["prescriber"]).pk
+
+
 @sample("room_id")
 def _room_id(personas: Mapping[str, User]) -> object:
     from ketamine_clinic.booking.models import Room

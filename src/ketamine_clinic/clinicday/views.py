@@ -25,6 +25,7 @@ from ketamine_clinic.access.policy import AccessPolicy, access, staff_user
 from ketamine_clinic.accounts.enums import Role
 from ketamine_clinic.accounts.models import User
 from ketamine_clinic.assessments.services import record_response
+from ketamine_clinic.booking.policies import BOOKERS
 from ketamine_clinic.clinicday import forms as day_forms
 from ketamine_clinic.clinicday.cp_plot import cp_plot
 from ketamine_clinic.clinicday.policies import (
@@ -222,6 +223,7 @@ def _visit_context(
         "override_key": override_form.data.get("override-check_key") if override_form else None,
         "can_record": bool(user.roles & {Role.NURSE, Role.PRESCRIBER}),
         "can_escort": bool(user.roles & {Role.FRONT_DESK, Role.NURSE, Role.PRESCRIBER}),
+        "can_book": BOOKERS.allows(user) and visit.state == VisitState.SCHEDULED,
         "can_prescribe": Role.PRESCRIBER in user.roles,
         "vitals": VitalsReading.objects.filter(visit=visit).order_by("-taken_at", "-id")[:5],
         "order": order,
