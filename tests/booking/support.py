@@ -20,7 +20,9 @@ def local(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=timezone.get_default_timezone())
 
 
-def make_clinic(personas: dict[str, User], *, rooms: int = 3, nurses: int = 2) -> list[Room]:
+def make_clinic(
+    personas: dict[str, User], *, rooms: int = 3, nurses: int = 2, first_day: date = FIRST_DAY
+) -> list[Room]:
     made = [Room.objects.create(name=f"Room {i + 1}", display_order=i) for i in range(rooms)]
     for weekday in range(5):
         ClinicHours.objects.create(weekday=weekday, opens_at=time(8), closes_at=time(18))
@@ -31,14 +33,14 @@ def make_clinic(personas: dict[str, User], *, rooms: int = 3, nurses: int = 2) -
     ]
     shifts = []
     for offset in range(ROTA_DAYS):
-        day = FIRST_DAY + timedelta(days=offset)
+        day = first_day + timedelta(days=offset)
         if day.weekday() >= 5:
             continue
         for user, role in staff:
             shifts.append(
                 StaffShift(
                     staff=user, role=role, starts_at=local(day, 8), ends_at=local(day, 18),
-                    recorded_at=local(FIRST_DAY, 7), recorded_by=personas["clinic_lead"],
+                    recorded_at=local(first_day, 7), recorded_by=personas["clinic_lead"],
                 )
             )  # fmt: skip
     StaffShift.objects.bulk_create(shifts)
