@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from ketamine_clinic.booking import week_views
+
+urlpatterns: list[URLPattern] = [
+    path("week/", week_views.week, name="week"),
+]
