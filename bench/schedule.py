@@ -205,18 +205,28 @@ def run_replan(
     before = validate_schedule(event_clinic, active, [b.appointment for b in book])
     affected = len({k for v in before for k in v.keys})
     began = time.perf_counter()
-    result = replan(event_clinic, active, book, movable_within_days=within_days, settings=settings)
+    # within_days -1: only the affected courses move (others_may_move=False).
+    only_affected = within_days is not None and within_days < 0
+    result = replan(
+        event_clinic,
+        active,
+        book,
+        movable_within_days=None if only_affected else within_days,
+        others_may_move=not only_affected,
+        settings=settings,
+    )
     wall = time.perf_counter() - began
     if result.infeasible_reason is None:
         found = validate_schedule(event_clinic, active, [v.appointment for v in result.visits])
         check = "passed" if not found else f"FAILED ({len(found)})"
     else:
         check = "-"
-    label = (
-        "every movable visit (unbounded)"
-        if within_days is None
-        else f"affected courses + visits within {within_days} days of the event"
-    )
+    if only_affected:
+        label = "affected courses only (every other visit fixed)"
+    elif within_days is None:
+        label = "every movable visit (unbounded)"
+    else:
+        label = f"affected courses + visits within {within_days} days of the event"
     return ReplanMeasured(
         label,
         wall,
@@ -551,7 +561,7 @@ def main(argv: Sequence[str]) -> int:
     replan_settings = SolverSettings(time_limit_seconds=args.replan_limit, num_workers=args.workers)
     replans: list[ReplanMeasured] = []
     if not args.no_replan:
-        for within in (0, 2, None):
+        for within in (-1, 0, 2, None):
             print(f"bench: replan, movable within {within} days ...", file=sys.stderr)
             replans.append(run_replan(clinic, courses, within, replan_settings))
             r = replans[-1]

@@ -106,3 +106,17 @@ def test_an_unknown_cancelled_visit_is_refused_by_name() -> None:
     with pytest.raises(SchedulingInputError) as err:
         replan(clinic(), courses, visits, cancelled_visit_ids=["nope"], settings=FAST)
     assert err.value.field == "cancelled_visit_ids[0]"
+
+
+def test_only_the_affected_courses_move_when_others_may_not() -> None:
+    """The same event with everyone else fixed: G has nowhere to go that day (only D could
+    make room), so the narrow replan finds nothing and the caller must widen it."""
+    courses, visits = full_monday()
+    c = clinic(
+        days=7, rooms=2, out_of_service={"R2": (MinuteInterval(at(0, 9, 45), at(0, 11, 25)),)}
+    )
+    narrow = replan(c, courses, visits, others_may_move=False, settings=FAST)
+    assert narrow.infeasible_reason is not None
+    assert narrow.changes == ()
+    wide = replan(c, courses, visits, settings=FAST)
+    assert {ch.visit_id for ch in wide.changes} == {"vG", "vD"}

@@ -55,6 +55,8 @@ from ketamine_clinic.visits.selectors import visits_holding_a_number
 
 # A page waits for the solver: a course plan is small, a replan may touch a month's book.
 PLAN_SETTINGS = SolverSettings(time_limit_seconds=10.0)
+# The first, narrow replan (only the affected courses move) answers fast or not at all.
+NARROW_SETTINGS = SolverSettings(time_limit_seconds=3.0)
 # A replan looks this far ahead of the event for room to move visits into.
 REPLAN_DAYS = 35
 # A visit starting within this many minutes is the nurse's, not the planner's, to move.
@@ -415,14 +417,19 @@ def propose_replan(
             )  # fmt: skip
             booked.append(BookedVisit(str(visit.pk), appointment))
             by_visit_id[str(visit.pk)] = visit
+    cancelled_ids = [str(cancelled.pk)] if cancelled is not None else []
     try:
+        # First only the affected courses move (a small model, and no other patient is
+        # disturbed when it works); only if that finds nothing may others move too.
         result = cpsat.replan(
-            frame.clinic,
-            courses,
-            booked,
-            cancelled_visit_ids=[str(cancelled.pk)] if cancelled is not None else [],
-            settings=settings,
-        )
+            frame.clinic, courses, booked, cancelled_visit_ids=cancelled_ids,
+            others_may_move=False, settings=NARROW_SETTINGS,
+        )  # fmt: skip
+        if result.infeasible_reason is not None:
+            result = cpsat.replan(
+                frame.clinic, courses, booked, cancelled_visit_ids=cancelled_ids,
+                settings=settings,
+            )  # fmt: skip
     except SchedulingInputError as error:
         return ReplanProposal([], 0, f"The book cannot be re-planned: {error}", "NOT_SOLVED", 0.0)
     if result.infeasible_reason is not None:

@@ -235,6 +235,7 @@ def replan(
     *,
     cancelled_visit_ids: Sequence[str] = (),
     movable_within_days: int | None = None,
+    others_may_move: bool = True,
     settings: SolverSettings | None = None,
 ) -> Replan:
     """Re-place the visits an event broke, disturbing other patients as little as possible.
@@ -260,7 +261,10 @@ def replan(
     courses' own visits may always move). ``None`` (the default) lets every movable visit
     move, and the fewest-changes answer is then exact when the solver proves it. On a
     month's book (about 1,100 visits) with a full day, neither finds a solution within a
-    few seconds on two cores: ``bench/schedule.py`` measures it.
+    few seconds on two cores: ``bench/schedule.py`` measures it. ``others_may_move`` False
+    moves only the affected courses (everyone else's visits are fixed intervals): a small
+    model that answers at once, and when it finds a schedule, no other patient moved, which
+    is the optimum of the first level; callers try it first and widen only if it fails.
     """
     began = time.perf_counter()
     settings = settings or SolverSettings()
@@ -288,17 +292,31 @@ def replan(
     repair = _first_fit_repair(clinic, course_by_id, booked, affected, cancelled_visit_ids)
     cm = CourseModel(clinic)
     step = cm.step
-    tasks_by_course: dict[str, list[tuple[Task, BookedVisit]]] = defaultdict(list)
+    tasks_by_course: dict[str, list[tuple[Task | None, BookedVisit]]] = defaultdict(list)
     moved: list[tuple[BookedVisit, cp_model.IntVar]] = []
     displacement: list[cp_model.IntVar] = []
+
+    def stays(b: BookedVisit) -> bool:
+        return not b.movable or (
+            b.appointment.course_id not in in_reach
+            and not (
+                others_may_move and _near(b.appointment.day, affected_days, movable_within_days)
+            )
+        )
+
+    # A course none of whose visits may move only takes rooms and nurses: its visits go
+    # in as fixed intervals, with no variables and no spacing rules. On a month's book this
+    # leaves a model of the neighbourhood around the event instead of every visit.
+    courses_with_moves = {b.appointment.course_id for b in booked if not stays(b)}
     for b in sorted(booked, key=lambda b: b.appointment.key):
         a = b.appointment
         course = course_by_id[a.course_id]
         old_k = a.start_minute // step
-        if not b.movable or (
-            b.appointment.course_id not in in_reach
-            and not _near(a.day, affected_days, movable_within_days)
-        ):
+        if a.course_id not in courses_with_moves:
+            cm.add_fixed(a)
+            tasks_by_course[a.course_id].append((None, b))
+            continue
+        if stays(b):
             domain = [(old_k, old_k)]
             task = cm.add_task(Task(course, a.infusion_index, domain, fixed_room=a.room_id))
         else:
@@ -337,7 +355,8 @@ def replan(
             cm.model.add_hint(shift, abs(hint.start_minute - a.start_minute))
         tasks_by_course[a.course_id].append((task, b))
     for items in tasks_by_course.values():
-        cm.add_spacing([t for t, _ in sorted(items, key=lambda tb: tb[0].infusion_index)])
+        placed = [(t, b) for t, b in items if t is not None]
+        cm.add_spacing([t for t, _ in sorted(placed, key=lambda tb: tb[0].infusion_index)])
     cm.finish()
 
     levels: list[cp_model.LinearExprT] = [
@@ -382,8 +401,11 @@ def replan(
     others_moved = 0
     total_shift = 0
     for items in tasks_by_course.values():
-        for task, b in items:
-            new = cm.appointment(solver, task)
+        for solved, b in items:
+            if solved is None:
+                new_visits.append(b)
+                continue
+            new = cm.appointment(solver, solved)
             new_visits.append(BookedVisit(b.visit_id, new, b.movable, b.move_cost))
             old = b.appointment
             if (new.start_minute, new.room_id) != (old.start_minute, old.room_id):
