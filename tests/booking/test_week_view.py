@@ -341,4 +341,8 @@ def test_signed_out_visitors_are_sent_to_sign_in() -> None:
     response = Client().get("/schedule/week/")
     assert response.status_code == 302
     assert "/accounts/sign-in/" in response["Location"]
-    assert timezone.get_default_timezone_name() == "America/New_York"
+
+
+def test_the_clinic_zone_is_the_one_these_weeks_assume() -> None:
+    # The clock-change weeks above are New York's; another zone would test nothing.
+    assert timezone.get_default_timezone_name() == NEW_YORK.key
