@@ -18,6 +18,7 @@ from ketamine_clinic.booking.models import (
     StaffShift,
     UnavailableDate,
 )
+from ketamine_clinic.booking.setup import services
 from tests.browser.conftest import BROWSER_TEST, Visit
 from tests.browser.test_sign_in import sign_in_with_password
 from tests.conftest import make_staff
@@ -84,6 +85,16 @@ def test_the_clinic_lead_reads_the_rota_gaps_and_adds_the_missing_nurse(visit: V
     expect(visit.page.get_by_text("Brennan Test is on the rota")).to_be_visible()
     visit.screenshot("rota-nurse-added")
     assert visit.console.errors == []
+    visit.goto("/schedule/rooms/")
+    expect(visit.page.get_by_role("heading", name="Infusion rooms")).to_be_visible()
+    visit.screenshot("rooms")
+    visit.goto("/schedule/hours/")
+    visit.page.get_by_label("Sunday opens").fill("10:00")
+    visit.page.get_by_role("button", name="Save opening hours").click()
+    expect(visit.page.get_by_text(services.HOURS_HALF_GIVEN)).to_be_visible()
+    visit.screenshot("hours-refused")
+    visit.goto("/schedule/settings/")
+    visit.screenshot("settings")
 
 
 def test_the_desk_keeps_a_patients_availability(visit: Visit) -> None:
