@@ -25,7 +25,7 @@ def test_every_demo_patient_has_a_chart(db: None) -> None:
         assert weight is not None and 40 < weight.weight_kg < 150, patient
         assert patient.diagnoses.exists(), patient
         assert patient.phone.startswith("555-01"), patient
-    assert Patient.objects.exclude(escort_name="").count() == 7
+    assert Patient.objects.exclude(escort_name="").count() == 12
     assert Medication.objects.exclude(flags=[]).count() >= 4
     assert Allergy.objects.count() >= 3
     assert Patient.objects.exclude(no_known_allergies_at=None).count() >= 2

@@ -38,6 +38,13 @@ DEMO_PATIENTS: list[tuple[str, str, str, date, SexAtBirth]] = [
     ("Harper", "Synthetica", "", date(1962, 12, 5), SexAtBirth.UNKNOWN),
     # A leap-day birthday, so the demo shows ages computed across 29 February.
     ("Rowan", "Exampleby", "", date(2000, 2, 29), SexAtBirth.MALE),
+    # More for the demo day (demo/day.py), so that it has a visit in every state.
+    ("Emerson", "Dummyfield", "Em", date(1974, 8, 11), SexAtBirth.FEMALE),
+    ("Jesse", "Madeupson", "", date(1969, 5, 27), SexAtBirth.MALE),
+    ("Kai", "Pretendwell", "", date(1993, 10, 3), SexAtBirth.MALE),
+    ("Remy", "Imaginary", "", date(1987, 1, 16), SexAtBirth.MALE),
+    ("Sage", "Facsimile", "", date(1981, 7, 9), SexAtBirth.FEMALE),
+    ("Dakota", "Mockup", "", date(1976, 3, 22), SexAtBirth.FEMALE),
 ]
 
 
@@ -172,6 +179,73 @@ DEMO_CHARTS: dict[tuple[str, str], DemoChart] = {
         diagnoses=["F32.A"],
         allergies=None,
         pregnancy_potential="not_applicable",
+    ),
+    ("Emerson", "Dummyfield"): DemoChart(
+        details={
+            "gender_identity": "woman", "pronouns": "she/her", "phone": "555-0121",
+            "escort_name": "Alex Dummyfield", "escort_relationship": "Husband",
+            "escort_phone": "555-0131",
+        },
+        weights=[("68.0", "kg", 12)],
+        diagnoses=["F33.1"],
+        medications=[DemoMedication("Bupropion XL", "300 mg every morning", 365)],
+        allergies=None,
+        pregnancy_potential="no",
+    ),
+    ("Jesse", "Madeupson"): DemoChart(
+        details={
+            "gender_identity": "man", "pronouns": "he/him", "phone": "555-0122",
+            "escort_name": "Pat Madeupson", "escort_relationship": "Brother",
+            "escort_phone": "555-0132",
+        },
+        weights=[("88.0", "kg", 9)],
+        diagnoses=["F33.2", "I10"],
+        medications=[DemoMedication("Amlodipine", "5 mg daily", 600)],
+        allergies=None,
+        pregnancy_potential="not_applicable",
+    ),
+    ("Kai", "Pretendwell"): DemoChart(
+        # No escort on file: the patient who did not come this morning.
+        details={"gender_identity": "man", "pronouns": "he/him", "phone": "555-0123"},
+        weights=[("70.0", "kg", 20)],
+        diagnoses=["F32.1"],
+        allergies=None,
+        pregnancy_potential="not_applicable",
+    ),
+    ("Remy", "Imaginary"): DemoChart(
+        details={
+            "gender_identity": "man", "pronouns": "he/him", "phone": "555-0124",
+            "escort_name": "Charlie Imaginary", "escort_relationship": "Partner",
+            "escort_phone": "555-0134",
+        },
+        weights=[("83.0", "kg", 6)],
+        diagnoses=["F43.12"],
+        medications=[DemoMedication("Prazosin", "2 mg at night", 180)],
+        allergies=None,
+        pregnancy_potential="not_applicable",
+    ),
+    ("Sage", "Facsimile"): DemoChart(
+        details={
+            "gender_identity": "woman", "pronouns": "she/her", "phone": "555-0125",
+            "escort_name": "Robin Facsimile", "escort_relationship": "Mother",
+            "escort_phone": "555-0135",
+        },
+        weights=[("59.0", "kg", 4)],
+        diagnoses=["F33.1"],
+        medications=[DemoMedication("Fluoxetine", "20 mg daily", 500)],
+        allergies=[("Adhesive tape", "Skin irritation", "mild")],
+        pregnancy_potential="no",
+    ),
+    ("Dakota", "Mockup"): DemoChart(
+        details={
+            "gender_identity": "woman", "pronouns": "she/her", "phone": "555-0126",
+            "escort_name": "Jamie Mockup", "escort_relationship": "Friend",
+            "escort_phone": "555-0136",
+        },
+        weights=[("77.0", "kg", 8)],
+        diagnoses=["F41.1", "F33.1"],
+        allergies=None,
+        pregnancy_potential="no",
     ),
 }  # fmt: skip
 
