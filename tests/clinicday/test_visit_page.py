@@ -20,8 +20,9 @@ from ketamine_clinic.visits.models import (
     VitalsReading,
 )
 from ketamine_clinic.visits.services import visit_transition
+from tests.clinicday.support import infusing_visit
 from tests.conftest import client_for
-from tests.infusion.support import make_ready_visit, prepared
+from tests.infusion.support import at, make_ready_visit, prepared
 from tests.visits.support import (
     frozen,
     make_course,
@@ -277,3 +278,19 @@ def test_an_unknown_visit_is_404_without_an_audit_entry(personas: dict[str, User
         page = client_for(personas["nurse"]).get("/visits/999999/")
     assert page.status_code == 404
     assert not AuditEntry.objects.filter(object_type="visit").exists()
+
+
+@pytest.mark.parametrize("target", ["paused", "recovery"])
+def test_a_hand_made_post_cannot_go_around_the_pump(personas: dict[str, User], target: str) -> None:
+    """Pausing and stopping are pump events (and discharge has its own service, which
+    completes the course); the general transition endpoint refuses them even where the
+    state table allows the move, so the pump record and the state cannot disagree."""
+    visit = infusing_visit(personas)
+    with frozen(at(10)):
+        page = client_for(personas["nurse"]).post(
+            f"/visits/{visit.pk}/transition", {"to_state": target}
+        )
+    assert page.status_code == 422
+    visit.refresh_from_db()
+    assert visit.state == "infusing"
+    assert not VisitTransition.objects.filter(visit=visit, to_state=target).exists()

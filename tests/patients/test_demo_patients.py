@@ -16,11 +16,11 @@ from ketamine_clinic.patients.models import Patient
 
 
 def test_it_registers_eight_obviously_synthetic_patients_once(db: None) -> None:
-    assert seed_demo_patients() == 8
+    assert seed_demo_patients() == 14
     assert seed_demo_patients() == 0
 
     patients = list(Patient.objects.all())
-    assert len(patients) == len(DEMO_PATIENTS) == 8
+    assert len(patients) == len(DEMO_PATIENTS) == 14
     assert {patient.legal_name for patient in patients} >= {
         "Avery Testpatient",
         "Rowan Exampleby",
@@ -36,4 +36,4 @@ def test_seeding_the_demo_clinic_seeds_its_patients(db: None) -> None:
     seed_demo_clinic()
     seed_demo_clinic()
 
-    assert Patient.objects.count() == 8
+    assert Patient.objects.count() == 14

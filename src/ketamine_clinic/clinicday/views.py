@@ -282,6 +282,10 @@ def _transition(visit: Visit, user: User, data: dict[str, Any]) -> str:
     if data["to_state"] not in VisitState.values:
         raise ValidationError("Choose the next step with one of its buttons.")
     target = VisitState(data["to_state"])
+    if target in OWN_BUTTON_STATES:
+        # The pump's moves and discharge have their own services (the pump record, the
+        # course's completion); a hand-made post here must not go around them.
+        raise ValidationError(f"Use the {target.label.lower()} button on its own page.")
     visit_transition(
         visit, target, by=user, reason=data["reason"] or "", dose_given_mg=data["dose_given_mg"]
     )
