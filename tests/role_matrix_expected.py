@@ -67,6 +67,10 @@ EXPECTED: dict[str, frozenset[str]] = {
     "patients:diagnosis_add": frozenset({PRESCRIBER}),
     "patients:diagnosis_error": frozenset({PRESCRIBER}),
     "patients:pregnancy_potential": frozenset({NURSE, PRESCRIBER}),
+    # courses, from the chart: starting and stopping a course is the prescriber's
+    # decision (courses/policies.py, the services' COURSE_ROLES).
+    "courses:start": frozenset({PRESCRIBER}),
+    "courses:stop": frozenset({PRESCRIBER}),
     # intake: a staff member hands a tablet over; the kiosk pages act only through the
     # tablet's own cookie (without one they show a neutral screen), so they are public.
     "intake:open": frozenset({FRONT_DESK, NURSE, PRESCRIBER}),

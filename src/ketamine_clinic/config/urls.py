@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("ketamine_clinic.accounts.urls")),
     path("audit/", include("ketamine_clinic.audit.urls")),
     path("patients/", include("ketamine_clinic.patients.urls")),
+    path("patients/", include("ketamine_clinic.courses.urls")),
     path("review/", include("ketamine_clinic.review.urls")),
     # The clinic day: /today/ and each visit's pages under /visits/.
     path("", include("ketamine_clinic.clinicday.urls")),

@@ -18,6 +18,7 @@ from ketamine_clinic.patients.chart_sources import provider
 from ketamine_clinic.patients.sparkline import Sparkline, sparkline
 
 if TYPE_CHECKING:
+    from ketamine_clinic.accounts.models import User
     from ketamine_clinic.patients.models import Patient
 
 ASSESSMENTS_SELECTORS = "ketamine_clinic.assessments.selectors"
@@ -147,3 +148,12 @@ def consent_glance(patient: Patient) -> ConsentGlance:
         signed_at=signature.signed_at,
         signature_id=signature.pk,
     )
+
+
+COURSES_CHART = "ketamine_clinic.courses.chart"
+
+
+def course_panel(patient: Patient, user: User) -> Any:
+    """The chart's treatment-course section, drawn by the courses app (which sits above
+    this one): ``courses.chart.course_panel(patient, user) -> CoursePanel``."""
+    return provider(COURSES_CHART, "course_panel")(patient, user)

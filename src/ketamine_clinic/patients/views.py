@@ -21,7 +21,7 @@ from django.utils import timezone
 from ketamine_clinic.access.policy import access, declared_policy, staff_user
 from ketamine_clinic.accounts.models import User
 from ketamine_clinic.patients import forms as patient_forms
-from ketamine_clinic.patients.chart_panels import consent_glance, scores_panel
+from ketamine_clinic.patients.chart_panels import consent_glance, course_panel, scores_panel
 from ketamine_clinic.patients.models import (
     Allergy,
     ChartItem,
@@ -127,6 +127,7 @@ def patient_chart_view(request: HttpRequest, patient_id: int) -> HttpResponse:
             "patient": chart.patient,
             "scores": scores_panel(chart.patient),
             "consent": consent_glance(chart.patient),
+            "course": course_panel(chart.patient, user),
             "can": {
                 "register": REGISTRATION.allows(user),
                 "record": CLINICAL_RECORDING.allows(user),
