@@ -160,6 +160,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "booking:move": frozenset({FRONT_DESK, NURSE, PRESCRIBER}),
     "booking:cancel": frozenset({FRONT_DESK, NURSE, PRESCRIBER}),
     "booking:outage": frozenset({NURSE, CLINIC_LEAD}),
+    # booking, the week view: read by the same people as the day (DAY_READERS).
+    "booking:week": frozenset({FRONT_DESK, NURSE, PRESCRIBER, CLINIC_LEAD}),
     # booking, the set-up: rooms and hours are read by all who book or run the day and
     # kept by the lead and the administrator (settings likewise, without readers); the
     # rota is read by the desk and the staff on it and planned by the lead; a patient's

@@ -211,25 +211,25 @@ def test_opening_the_room_is_audited(personas: dict[str, User]) -> None:
     assert entry.patient_id == str(visit.patient_id)
 
 
-def test_aborting_mid_infusion_needs_the_dose_given(personas: dict[str, User]) -> None:
+def test_aborting_mid_infusion_takes_the_dose_from_the_pump(personas: dict[str, User]) -> None:
+    """10 min at 39.5 mL/h of 1 mg/mL = 6.58 mg: the pump's record, not a typed number;
+    a typed dose is ignored, and the pump gets its stop."""
     visit = infusing_visit(personas)
     url = f"/visits/{visit.pk}/transition"
     with frozen(at(10)):
         page = client_for(personas["nurse"]).get(f"/visits/{visit.pk}/")
-        assert 'name="aborted-dose_given_mg"' in page.content.decode()
-        refused = client_for(personas["nurse"]).post(
-            url, {"to_state": "aborted", "aborted-reason": "Vomiting"}
-        )
+        assert 'name="aborted-dose_given_mg"' not in page.content.decode()
+        refused = client_for(personas["nurse"]).post(url, {"to_state": "aborted"})
         assert refused.status_code == 422
-        assert "needs the dose given so far" in refused.content.decode()
         done = client_for(personas["nurse"]).post(
             url,
-            {"to_state": "aborted", "aborted-reason": "Vomiting", "aborted-dose_given_mg": "8.5"},
+            {"to_state": "aborted", "aborted-reason": "Vomiting", "aborted-dose_given_mg": "99"},
         )
     assert done.status_code == 302
     visit.refresh_from_db()
     assert visit.state == "aborted"
-    assert str(visit.dose_given_before_abort_mg) == "8.50"
+    assert str(visit.dose_given_before_abort_mg) == "6.58"
+    assert PumpEvent.objects.filter(visit=visit).last().kind == "stop"  # type: ignore[union-attr]
 
 
 def test_the_front_desk_sees_the_room_without_pump_controls(personas: dict[str, User]) -> None:
@@ -240,3 +240,14 @@ def test_the_front_desk_sees_the_room_without_pump_controls(personas: dict[str, 
     with frozen(at(10)):
         refused = client_for(personas["front_desk"]).post(f"/visits/{visit.pk}/stop", {})
     assert refused.status_code == 403
+
+
+def test_an_aborted_visits_room_page_is_a_record_without_forms(personas: dict[str, User]) -> None:
+    visit = infusing_visit(personas)
+    with frozen(at(10)):
+        client_for(personas["nurse"]).post(
+            f"/visits/{visit.pk}/transition", {"to_state": "aborted", "aborted-reason": "Vomiting"}
+        )
+    text = _room(personas["nurse"], visit.pk, minutes=90)
+    assert f"/visits/{visit.pk}/room-vitals" not in text
+    assert "Aborted" in text

@@ -125,7 +125,7 @@ def test_the_aborted_visit_records_the_dose_given_and_why() -> None:
     assert Decimal(0) < aborted.dose_given_before_abort_mg < Decimal(50)
     assert "blood pressure" in aborted.end_reason
     kinds = list(PumpEvent.objects.filter(visit=aborted).values_list("kind", flat=True))
-    assert kinds == ["start", "pause"]
+    assert kinds == ["start", "pause", "stop"]
     assert visits["did_not_attend"].end_reason and visits["cancelled"].end_reason
 
 

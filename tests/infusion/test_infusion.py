@@ -114,3 +114,28 @@ def test_a_soft_limit_titration_needs_a_prescribers_reason(
             override_reason="No dissociation at 0.55 mg/kg/h after two infusions.",
         )  # fmt: skip
     assert event.override_reason.startswith("No dissociation")
+
+
+def test_an_abort_on_the_pump_stops_it_and_records_the_pumps_dose(
+    personas: dict[str, User], ready_visit: Visit
+) -> None:
+    """Known answer: 12 min at 39.5 mL/h of 1 mg/mL = 7.90 mg, then the pump stays still."""
+    from decimal import Decimal
+
+    from ketamine_clinic.infusion.services import infusion_abort
+
+    nurse, prescriber = personas["nurse"], personas["prescriber"]
+    prepared(ready_visit, personas)
+    with frozen(at(0)):
+        infusion_start(ready_visit, by=nurse)
+    with frozen(at(12)):
+        infusion_abort(ready_visit, by=prescriber, reason="BP 182/110 despite pausing")
+    ready_visit.refresh_from_db()
+    assert ready_visit.state == "aborted"
+    assert ready_visit.dose_given_before_abort_mg == Decimal("7.90")
+    kinds = list(PumpEvent.objects.filter(visit=ready_visit).values_list("kind", flat=True))
+    assert kinds == ["start", "stop"]
+    with frozen(at(60)):
+        later = infusion_status(ready_visit)
+    assert later is not None and later.delivered_mg == pytest.approx(7.9)
+    assert not later.pump.running

@@ -40,6 +40,7 @@ from ketamine_clinic.infusion.models import AdverseEvent, PumpEvent, SessionNote
 from ketamine_clinic.infusion.selectors import infusion_status
 from ketamine_clinic.infusion.services import (
     adverse_event_record,
+    infusion_abort,
     infusion_pause,
     infusion_resume,
     infusion_start,
@@ -88,6 +89,7 @@ from ketamine_clinic.visits.services import (
 OWN_BUTTON_STATES = frozenset(
     {VisitState.INFUSING, VisitState.PAUSED, VisitState.RECOVERY, VisitState.DISCHARGED}
 )
+ON_THE_PUMP = frozenset({VisitState.INFUSING, VisitState.PAUSED})
 PRE_INFUSION_STATES = frozenset(
     {VisitState.SCHEDULED, VisitState.CHECKED_IN, VisitState.CHECKS_DONE, VisitState.READY}
 )
@@ -175,7 +177,8 @@ def _transition_buttons(
                 label=BUTTON_LABELS.get(state, state.label),
                 form=form,
                 reason_required=rule.reason_required,
-                dose_required=rule.dose_required,
+                # On the pump, the dose given comes from the pump's record.
+                dose_required=rule.dose_required and visit.state not in ON_THE_PUMP,
             )
         )
     return buttons
@@ -282,6 +285,9 @@ def _transition(visit: Visit, user: User, data: dict[str, Any]) -> str:
     if data["to_state"] not in VisitState.values:
         raise ValidationError("Choose the next step with one of its buttons.")
     target = VisitState(data["to_state"])
+    if target == VisitState.ABORTED and visit.state in ON_THE_PUMP:
+        infusion_abort(visit, by=user, reason=data["reason"] or "")
+        return "Infusion aborted: the pump is stopped and the dose given recorded."
     if target in OWN_BUTTON_STATES:
         # The pump's moves and discharge have their own services (the pump record, the
         # course's completion); a hand-made post here must not go around them.
@@ -609,7 +615,9 @@ def _room_context(
         "dose_rate": dose_rate,
         "running": visit.state == VisitState.INFUSING,
         "paused": visit.state == VisitState.PAUSED,
-        "can_record": bool(user.roles & {Role.NURSE, Role.PRESCRIBER}),
+        # An ended visit is a record to read: its services refuse new entries anyway.
+        "can_record": bool(user.roles & {Role.NURSE, Role.PRESCRIBER})
+        and visit.state not in state_machine.TERMINAL_STATES,
         "vitals": VitalsReading.objects.filter(visit=visit).order_by("-taken_at", "-id")[:6],
         "pump_events": PumpEvent.objects.filter(visit=visit).select_related("by").order_by("at"),
         "adverse_events": AdverseEvent.objects.filter(visit=visit).order_by("at"),

@@ -56,9 +56,9 @@ from ketamine_clinic.consent.synthetic import synthetic_signature_png
 from ketamine_clinic.courses.protocols_data import DEFAULT_PROTOCOL_KEY, protocol_for
 from ketamine_clinic.courses.selectors import active_course
 from ketamine_clinic.courses.services import course_start
-from ketamine_clinic.infusion.selectors import delivered_dose
 from ketamine_clinic.infusion.services import (
     adverse_event_record,
+    infusion_abort,
     infusion_pause,
     infusion_start,
     infusion_stop,
@@ -435,16 +435,7 @@ def _step(name: str, visit: Visit, demo: DemoVisit, staff: _Staff, now: datetime
     elif name == "pause":
         infusion_pause(visit, by=nurse, reason=PAUSE_REASON)
     elif name == "abort":
-        given = delivered_dose(visit)
-        if given is None:  # pragma: no cover - an aborted visit was ordered first
-            raise ValueError("the demo visit has no order")
-        visit_transition(
-            visit,
-            "aborted",
-            by=prescriber,
-            reason=ABORT_REASON,
-            dose_given_mg=Decimal(f"{given.mg:.2f}"),
-        )
+        infusion_abort(visit, by=prescriber, reason=ABORT_REASON)
     elif name == "stop":
         infusion_stop(visit, by=nurse)
     elif name == "aldrete":

@@ -154,6 +154,24 @@ def infusion_stop(visit: Visit, *, by: User) -> PumpEvent:
 
 
 @transaction.atomic
+def infusion_abort(visit: Visit, *, by: User, reason: str) -> PumpEvent:
+    """End the visit during the infusion: the pump stops, and the dose given is what the
+    pump's record delivered (not a number typed in), so the pump record, the visit and
+    the controlled-substance count cannot disagree."""
+    _require(by)
+    now = timezone.now()
+    pump = pump_state(event_views(visit), now)
+    order = current_order(visit)
+    given_mg = (
+        Decimal(str(pump.infused_ml)) * order.concentration_mg_per_ml
+        if order is not None
+        else Decimal(0)
+    ).quantize(Decimal("0.01"))
+    visit_transition(visit, VisitState.ABORTED, by=by, reason=reason, dose_given_mg=given_mg)
+    return _event(visit, PumpEventKind.STOP, by)
+
+
+@transaction.atomic
 def adverse_event_record(
     visit: Visit, *, by: User, kind: str, description: str = "", intervention: str = ""
 ) -> AdverseEvent:

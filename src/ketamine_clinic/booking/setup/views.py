@@ -24,6 +24,7 @@ from ketamine_clinic.access.policy import access, staff_user
 from ketamine_clinic.accounts.models import User
 from ketamine_clinic.booking.enums import ShiftRole
 from ketamine_clinic.booking.models import Room, StaffShift
+from ketamine_clinic.booking.policies import OUTAGE_RECORDERS
 from ketamine_clinic.booking.setup import forms as setup_forms
 from ketamine_clinic.booking.setup import selectors, services
 from ketamine_clinic.booking.setup.policies import (
@@ -57,6 +58,7 @@ def _rooms_page(
         {
             "rows": selectors.rooms_overview(),
             "can_edit": SETUP_EDITING.allows(user),
+            "can_record_outage": OUTAGE_RECORDERS.allows(user),
             "add_form": add_form or setup_forms.RoomAddForm(),
         },
         status=status,
