@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.utils import timezone
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 TUESDAY = date(2026, 3, 10)
 
 
-def _day(moment: timezone.datetime) -> date:
+def _day(moment: datetime) -> date:
     return timezone.localtime(moment, timezone.get_default_timezone()).date()
 
 

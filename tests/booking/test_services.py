@@ -69,6 +69,7 @@ def test_a_move_breaking_the_courses_spacing_changes_nothing(personas: dict[str,
     make_clinic(personas)
     course = _planned_course(personas)
     first, second = _visits(course)[:2]
+    assert second.room is not None
     # The day after the first infusion: closer than the protocol's 2 days.
     with frozen(), pytest.raises(ValidationError, match="at least 2"):
         visit_move(
@@ -84,6 +85,7 @@ def test_a_move_into_a_taken_room_is_refused(personas: dict[str, User]) -> None:
     two = _planned_course(personas, "Blake")
     theirs = _visits(one)[0]
     mine = _visits(two)[0]
+    assert theirs.room is not None
     with frozen(), pytest.raises(ValidationError, match="room is taken"):
         visit_move(
             visit=mine,
