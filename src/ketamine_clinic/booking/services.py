@@ -166,7 +166,11 @@ def visit_move(*, visit: Visit, start: datetime, room: Room, reason: str, by: Us
     if timezone.is_naive(start):
         raise ValidationError({"start": NOT_AWARE})
     _lock_the_book()
-    visit = Visit.objects.select_for_update().select_related("course", "room").get(pk=visit.pk)
+    visit = (
+        Visit.objects.select_for_update(of=("self",))
+        .select_related("course", "room")
+        .get(pk=visit.pk)
+    )
     if visit.state != VisitState.SCHEDULED:
         raise ValidationError(ONLY_SCHEDULED.format(state=visit.get_state_display().lower()))
     if visit.scheduled_start == start and visit.room_id == room.pk:
