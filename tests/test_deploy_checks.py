@@ -9,6 +9,7 @@ import pytest
 from django.test import override_settings
 
 from ketamine_clinic.deploy_checks import (
+    CLINIC_PHONE_MISSING,
     COOKIES_INSECURE,
     DEBUG_ON,
     EMAIL_TO_CONSOLE,
@@ -39,6 +40,7 @@ def safe_settings(**changes: Any) -> SimpleNamespace:
         "REDIS_URL": "redis://127.0.0.1:6379/0",
         "SECURE_HSTS_SECONDS": 31536000,
         "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "KC_CLINIC_PHONE": "(555) 010-0142",
     }
     values.update(changes)
     return SimpleNamespace(**values)
@@ -185,3 +187,8 @@ def test_django_reports_a_dropped_referrer_policy() -> None:
         problems = django_deploy_problems()
     assert len(problems) == 1
     assert problems[0].startswith("Django security.W022: ")
+
+
+def test_a_deployment_without_the_clinics_phone_is_refused() -> None:
+    """The discharge sheet tells the patient which number to call: it must have one."""
+    assert deploy_problems(safe_settings(KC_CLINIC_PHONE="  "), workers=1) == [CLINIC_PHONE_MISSING]

@@ -35,6 +35,10 @@ IN_MEMORY_LAYER_WITH_WORKERS = (
     "{workers} web workers with the in-memory channel layer: live updates would not "
     "cross workers; set REDIS_URL"
 )
+CLINIC_PHONE_MISSING = (
+    "KC_CLINIC_PHONE is not set: the discharge sheet and the visit instructions must tell "
+    "patients which number to call"
+)
 EMAIL_TO_CONSOLE = (
     "KC_EMAIL_BACKEND is console: patients' visit instructions would be written to the "
     "server log; use smtp"
@@ -91,6 +95,8 @@ def deploy_problems(settings: Any, *, workers: int) -> list[str]:
         problems.append(HSTS_OFF)
     if settings.EMAIL_BACKEND.endswith("console.EmailBackend"):
         problems.append(EMAIL_TO_CONSOLE)
+    if not str(getattr(settings, "KC_CLINIC_PHONE", "")).strip():
+        problems.append(CLINIC_PHONE_MISSING)
     return problems
 
 

@@ -14,6 +14,7 @@ SAFE = {
     "ALLOWED_HOSTS": ["clinic.example.org"],
     "REDIS_URL": "",
     "KC_WEB_WORKERS": 1,
+    "KC_CLINIC_PHONE": "(555) 010-0142",
 }
 
 

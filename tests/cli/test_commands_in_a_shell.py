@@ -134,6 +134,7 @@ def test_check_deploy_passes_the_real_settings_when_the_environment_is_safe(
         DATABASE_URL="postgres://kc@db.clinic.example/clinic",
         REDIS_URL="redis://cache.clinic.example:6379/0",
         KC_WEB_WORKERS="4",
+        KC_CLINIC_PHONE="(555) 010-0142",
     )
     result = run_cli("check-deploy", env=env, cwd=tmp_path)
     assert (result.returncode, result.stderr) == (0, "")
@@ -143,7 +144,10 @@ def test_check_deploy_passes_the_real_settings_when_the_environment_is_safe(
 @sqlite_only
 def test_check_deploy_fails_loudly_on_the_demo_defaults(tmp_path: Path) -> None:
     env = operator_environment(
-        KC_SECRET_KEY="demo-" + STRONG_TEST_SECRET, KC_SECURE_COOKIES="0", KC_DEBUG="1"
+        KC_SECRET_KEY="demo-" + STRONG_TEST_SECRET,
+        KC_SECURE_COOKIES="0",
+        KC_DEBUG="1",
+        KC_CLINIC_PHONE="(555) 010-0142",
     )
     result = run_cli("check-deploy", "--workers", "2", env=env, cwd=tmp_path)
     assert result.returncode == 1

@@ -38,6 +38,7 @@ def test_the_page_gives_the_times_from_the_appointment(
     assert "Tuesday 10 March, 06:00" in html  # no food: 4 h before
     assert "Tuesday 10 March, 08:00" in html  # clear fluids: 2 h before
     assert "No email address on record" in html
+    assert "on <strong>(555) 010-0142</strong>" in html
     assert AuditEntry.objects.filter(action="read", detail__page="instructions").exists()
 
 
@@ -52,6 +53,7 @@ def test_the_front_desk_sends_them_by_email(
     assert response.status_code == 302
     assert [message.to for message in mail.outbox] == [["avery@example.test"]]
     assert "06:00" in mail.outbox[0].body
+    assert "as soon as you can on (555) 010-0142." in mail.outbox[0].body
 
 
 def test_without_an_email_the_send_is_refused_and_nothing_goes(

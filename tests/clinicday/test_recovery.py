@@ -112,6 +112,7 @@ def test_the_discharge_sheet_summarises_and_advises(personas: dict[str, User]) -
     assert "mg/kg" in text
     assert "Do not drive" in text
     assert "call 911" in text
+    assert "on <strong>(555) 010-0142</strong>" in text
     assert "55 min" in text
     assert AuditEntry.objects.filter(
         action="read", object_type="visit", detail__page="discharge_sheet"

@@ -34,6 +34,8 @@ def prepare_demo_environment() -> None:
     os.environ.setdefault("KC_SECURE_COOKIES", "0")
     # Visit instructions are printed, not sent: the demo has no mail server.
     os.environ.setdefault("KC_EMAIL_BACKEND", "console")
+    # A fictional number (555-01xx is reserved for fiction), printed on the demo's sheets.
+    os.environ.setdefault("KC_CLINIC_PHONE", "(555) 010-0142")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -673,5 +673,6 @@ def discharge_sheet(request: HttpRequest, visit_id: int) -> HttpResponse:
             "order": current_order(visit),
             "handover": EscortHandover.objects.filter(visit=visit).order_by("-at", "-id").first(),
             "clinic_name": settings.KC_CLINIC_NAME,
+            "clinic_phone": settings.KC_CLINIC_PHONE,
         },
     )

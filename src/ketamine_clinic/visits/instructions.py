@@ -54,6 +54,7 @@ class VisitInstructions:
 
     patient_name: str
     clinic_name: str
+    clinic_phone: str
     visit_label: str
     appointment: datetime
     last_solid_food: datetime
@@ -93,6 +94,7 @@ def visit_instructions(
     return VisitInstructions(
         patient_name=patient.name_to_use,
         clinic_name=settings.KC_CLINIC_NAME,
+        clinic_phone=settings.KC_CLINIC_PHONE,
         visit_label=visit.label,
         appointment=_local(start),
         last_solid_food=_local(start - fasting.solid_food),

@@ -14,6 +14,7 @@ def clinic(request: HttpRequest) -> dict[str, Any]:
     signed_in = user is not None and user.is_authenticated
     return {
         "clinic_name": settings.KC_CLINIC_NAME,
+        "clinic_phone": settings.KC_CLINIC_PHONE,
         "nav_items": nav_items_for(user) if signed_in else [],  # type: ignore[arg-type]
         # For web/static/web/app.js: live staff events, and the idle-timeout warning.
         "staff_events_path": STAFF_EVENTS_PATH,

@@ -181,6 +181,9 @@ SECRET_KEY = _secret
 # database and channel layer.
 KC_WEB_WORKERS = env_int("KC_WEB_WORKERS", 1, minimum=1)
 KC_CLINIC_NAME = env_str("KC_CLINIC_NAME", "Ketamine Clinic")
+# The number patients call with a worry after an infusion or to cancel: printed on the
+# discharge sheet and the visit instructions (check-deploy refuses a deployment without it).
+KC_CLINIC_PHONE = env_str("KC_CLINIC_PHONE", "")
 
 INSTALLED_APPS = [
     "django.contrib.auth",

@@ -19,3 +19,6 @@ from ketamine_clinic.config.settings.auth import PASSWORD_HASHERS as _PRODUCTION
 # Argon2 costs ~50 ms a hash by design; tests that check hashing use the production list.
 PRODUCTION_PASSWORD_HASHERS = _PRODUCTION_HASHERS
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# A fictional number (555-01xx), so the sheets the tests read carry one.
+KC_CLINIC_PHONE = "(555) 010-0142"
