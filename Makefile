@@ -25,12 +25,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	KC_SECRET_KEY=typecheck-only $(BIN)/mypy
 
-# Every test on SQLite, then every database test again on PostgreSQL.
+# Every test on SQLite, then every database test again on PostgreSQL, each spread over
+# TEST_WORKERS processes (pytest-xdist; each has its own database; Redis tests use their
+# own key prefixes). TEST_WORKERS=0 runs in this process, as a debugger wants.
+TEST_WORKERS ?= 2
 test-sqlite: $(STAMP)
-	env -u DATABASE_URL $(BIN)/python -m pytest
+	env -u DATABASE_URL $(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 test-postgres: $(STAMP)
-	$(BIN)/python -m tests.support.postgres_pass
+	$(BIN)/python -m tests.support.postgres_pass -n $(TEST_WORKERS)
 
 test: lint typecheck test-sqlite test-postgres
 
