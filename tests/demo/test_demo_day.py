@@ -19,6 +19,7 @@ import time_machine
 from ketamine_clinic.accounts.models import User
 from ketamine_clinic.audit.models import AuditEntry
 from ketamine_clinic.audit.selectors import audit_chain_verify
+from ketamine_clinic.booking.course_rules import course_rule_problems
 from ketamine_clinic.clinicday.selectors import day_visits
 from ketamine_clinic.demo.day import DEMO_DAY, IN_CLINIC_START, ROOMS, plan_day, seed_demo_day
 from ketamine_clinic.demo.seed import seed_demo_clinic
@@ -39,7 +40,16 @@ JUST_AFTER_MIDNIGHT = datetime(2026, 3, 11, 0, 10, tzinfo=NEW_YORK)
 def _seed(at: datetime) -> dict[str, Visit]:
     with time_machine.travel(at, tick=False):
         seed_demo_clinic()
-    return {visit.state: visit for visit in Visit.objects.select_related("room", "patient")}
+    return {visit.state: visit for visit in _todays(at)}
+
+
+def _todays(at: datetime) -> list[Visit]:
+    """Today's visits (the demo also books three courses ahead: demo/bookings.py)."""
+    return [
+        visit
+        for visit in Visit.objects.select_related("room", "patient")
+        if clinic_date(visit.scheduled_start) == clinic_date(at)
+    ]
 
 
 def _holds(visit: Visit) -> tuple[datetime, datetime]:
@@ -62,7 +72,7 @@ def _check_the_day(visits: dict[str, Visit], now: datetime) -> None:
     """Every state once, all on today's date, six rooms shared without overlap, and the
     visits in the clinic consistent with the real clock."""
     assert set(visits) == set(VisitState.values)
-    assert Visit.objects.count() == len(DEMO_DAY)
+    assert len(_todays(now)) == len(DEMO_DAY)
     today = clinic_date(now)
     assert {clinic_date(visit.scheduled_start) for visit in visits.values()} == {today}
     assert {visit.room.name for visit in visits.values() if visit.room} == set(ROOMS)
@@ -214,3 +224,19 @@ def test_at_any_time_of_day_the_plan_fits_today_and_the_rooms(day: date) -> None
         midnight = datetime.combine(today, datetime.min.time(), tzinfo=NEW_YORK)
         if now - midnight >= timedelta(minutes=150):
             assert all(at <= now for visit in plan.visits for at, _ in visit.steps), where
+
+
+def test_three_courses_are_booked_ahead_by_the_planner() -> None:
+    _seed(LATE_MORNING)
+    ahead = Visit.objects.filter(scheduled_start__gt=LATE_MORNING + timedelta(hours=18))
+    by_course: dict[int, list[Visit]] = {}
+    for visit in ahead.order_by("scheduled_start"):
+        assert visit.course_id is not None and visit.room is not None
+        by_course.setdefault(visit.course_id, []).append(visit)
+    assert len(by_course) == 3
+    for visits in by_course.values():
+        assert [v.number_in_course for v in visits] == [2, 3, 4, 5, 6]
+        course = visits[0].course
+        assert course is not None
+        assert course_rule_problems(course, {}) == []
+    assert _overlaps((v.room.name if v.room else None, *_holds(v)) for v in ahead) == []

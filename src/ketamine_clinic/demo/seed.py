@@ -14,6 +14,7 @@ from ketamine_clinic.accounts.models import User
 from ketamine_clinic.accounts.selectors import second_factor_roles
 from ketamine_clinic.accounts.services.users import user_create
 from ketamine_clinic.demo.assessments import seed_demo_assessments, seed_demo_consents
+from ketamine_clinic.demo.bookings import seed_demo_bookings
 from ketamine_clinic.demo.day import seed_demo_day
 from ketamine_clinic.demo.patients import seed_demo_patients
 from ketamine_clinic.demo.resources import seed_demo_resources
@@ -67,6 +68,7 @@ def seed_demo_clinic() -> list[DemoLogin]:
     seed_demo_consents()
     seed_demo_resources()
     seed_demo_day()
+    seed_demo_bookings()
     return logins
 
 
