@@ -113,6 +113,24 @@ def weekday_field(weekday: int) -> str:
     return Weekday(weekday).label.lower()
 
 
+def _audit_change(
+    by: User,
+    object_type: str,
+    *,
+    before: Any,
+    after: Any,
+    object_id: str | int = "",
+    patient_id: str | int = "",
+) -> None:
+    """One UPDATE entry with the state before and after, only when something changed."""
+    if after == before:
+        return
+    audit_record(
+        action=AuditAction.UPDATE, actor=by, object_type=object_type, object_id=object_id,
+        patient_id=patient_id, detail={"before": before, "after": after},
+    )  # fmt: skip
+
+
 # ---- rooms ------------------------------------------------------------------------------
 
 
@@ -210,14 +228,7 @@ def room_update(
     locked.notes = clean_notes
     locked.save(update_fields=["name", "display_order", "in_use", "notes"])
     after = _room_state(locked)
-    if after != before:
-        audit_record(
-            action=AuditAction.UPDATE,
-            actor=by,
-            object_type="room",
-            object_id=locked.pk,
-            detail={"before": before, "after": after},
-        )
+    _audit_change(by, "room", object_id=locked.pk, before=before, after=after)
     return locked
 
 
@@ -267,13 +278,7 @@ def clinic_hours_set(
             weekday=day, defaults={"opens_at": opens, "closes_at": closes}
         )
     after = _hours_state()
-    if after != before:
-        audit_record(
-            action=AuditAction.UPDATE,
-            actor=by,
-            object_type="clinic_hours",
-            detail={"before": before, "after": after},
-        )
+    _audit_change(by, "clinic_hours", before=before, after=after)
     return after
 
 
@@ -318,14 +323,7 @@ def scheduling_settings_update(
     row.updated_by = by
     row.save()
     after = _settings_state(row)
-    if after != before:
-        audit_record(
-            action=AuditAction.UPDATE,
-            actor=by,
-            object_type="scheduling_settings",
-            object_id=row.pk,
-            detail={"before": before, "after": after},
-        )
+    _audit_change(by, "scheduling_settings", object_id=row.pk, before=before, after=after)
     return row
 
 
@@ -576,15 +574,14 @@ def availability_set(
         for day, starts, ends in wanted
     )
     after = _availability_state(patient)
-    if after != before:
-        audit_record(
-            action=AuditAction.UPDATE,
-            actor=by,
-            object_type="patient_availability",
-            object_id=patient.pk,
-            patient_id=patient.pk,
-            detail={"before": before, "after": after},
-        )
+    _audit_change(
+        by,
+        "patient_availability",
+        object_id=patient.pk,
+        patient_id=patient.pk,
+        before=before,
+        after=after,
+    )
     return after
 
 
