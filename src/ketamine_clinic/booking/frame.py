@@ -19,7 +19,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
-from django.db.models import Q
 from django.utils import timezone
 
 from ketamine_clinic.booking.enums import ShiftRole
@@ -115,10 +114,6 @@ class Frame:
 
     def room(self, engine_room_id: str) -> Room:
         return self.rooms[engine_room_id]
-
-
-def _clip(frame_start: datetime, frame_end: datetime, start: datetime, end: datetime) -> bool:
-    return start < frame_end and end > frame_start
 
 
 def build_frame(*, start_date: date, days: int, now: datetime | None = None) -> Frame:
@@ -249,6 +244,13 @@ def availability_of(patient: Patient) -> PatientAvailability:
     return PatientAvailability(windows=windows or ANY_TIME, unavailable_dates=away)
 
 
+def single_visit_protocol(times: VisitTimes) -> CourseProtocol:
+    """One visit, no spacing: a course's rules are checked on dates by ``course_rules``."""
+    return CourseProtocol(
+        infusions=1, window_days=1, min_days_between=1, max_days_between=1, visit=times
+    )
+
+
 def pinned_course(frame: Frame, visit: Visit) -> CourseRequest:
     """A one-visit course for a visit that stays where it is (it only takes resources)."""
     course_id, _ = appointment_key(visit)
@@ -257,10 +259,7 @@ def pinned_course(frame: Frame, visit: Visit) -> CourseRequest:
         patient_id=str(visit.patient_id),
         availability=PatientAvailability(windows=ANY_TIME),
         earliest_start_date=frame.horizon.start_date,
-        protocol=CourseProtocol(
-            infusions=1, window_days=1, min_days_between=1, max_days_between=1,
-            visit=visit_times(visit),
-        ),
+        protocol=single_visit_protocol(visit_times(visit)),
         start_within_days=frame.horizon.days,
     )  # fmt: skip
 
@@ -291,8 +290,3 @@ def holders_in(frame: Frame, *, exclude: Sequence[int] = ()) -> list[Visit]:
         for v in holders(frame.starts(), frame.ends())
         if v.room_id is not None and v.pk not in exclude and str(v.room_id) in frame.rooms
     ]
-
-
-def visits_on(frame: Frame, patient: Patient) -> Q:
-    """A filter for the patient's visits inside the frame (for the one-place-at-a-time rule)."""
-    return Q(patient=patient, scheduled_start__gte=frame.starts(), scheduled_start__lt=frame.ends())

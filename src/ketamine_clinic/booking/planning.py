@@ -22,8 +22,8 @@ from django.utils import timezone
 from ketamine_clinic.booking.course_rules import course_dates, course_rule_problems
 from ketamine_clinic.booking.frame import (
     ANY_TIME,
-    Frame,
     appointment_key,
+    appointment_of,
     availability_of,
     build_frame,
     course_key,
@@ -32,6 +32,7 @@ from ketamine_clinic.booking.frame import (
     pinned_course,
     protocol_of,
     room_id,
+    single_visit_protocol,
     visit_times,
 )
 from ketamine_clinic.booking.models import Room, SchedulingSettings
@@ -42,7 +43,6 @@ from ketamine_clinic.scheduling.errors import SchedulingInputError
 from ketamine_clinic.scheduling.model import (
     Appointment,
     BookedVisit,
-    CourseProtocol,
     CourseRequest,
     PatientAvailability,
     SolverSettings,
@@ -173,7 +173,7 @@ def placement_problems(
                     patient_id=str(p.patient_id),
                     availability=PatientAvailability(windows=ANY_TIME),
                     earliest_start_date=day,
-                    protocol=pinned_course_protocol(p.times),
+                    protocol=single_visit_protocol(p.times),
                 )
             )
             appointment = Appointment(course_id, str(p.patient_id), 0, room_id(p.room),
@@ -202,12 +202,6 @@ def placement_problems(
         i, course = first_of_course[course_pk]
         problems[i] += course_rule_problems(course, dates)
     return {i: texts for i, texts in problems.items() if texts}
-
-
-def pinned_course_protocol(times: VisitTimes) -> CourseProtocol:
-    """One visit, no spacing: the course rules are checked on dates by ``course_rules``."""
-    return CourseProtocol(infusions=1, window_days=1, min_days_between=1, max_days_between=1,
-                          visit=times)  # fmt: skip
 
 
 # ---- a course's remaining infusions -------------------------------------------------
@@ -295,7 +289,15 @@ def propose_course_plan(
         start_within_days=start_within,
         preferred_start_minute_of_day=preferred_minute_of_day,
     )
-    booked = [BookedVisit(str(v.pk), _keyed(frame, v), movable=False) for v in holders_in(frame)]
+    # Fixed appointments keyed per visit, so none clashes with the course being planned.
+    booked = [
+        BookedVisit(
+            str(v.pk),
+            appointment_of(frame, v, course_id=f"{appointment_key(v)[0]}-visit-{v.pk}"),
+            movable=False,
+        )
+        for v in holders_in(frame)
+    ]
     try:
         plan = cpsat.plan_course(frame.clinic, request, booked, settings=settings)
     except SchedulingInputError as error:
@@ -317,19 +319,6 @@ def propose_course_plan(
             course, visits, " ".join(problems), plan.solver_status, plan.wall_seconds, notes
         )
     return CoursePlanProposal(course, visits, None, plan.solver_status, plan.wall_seconds, notes)
-
-
-def _keyed(frame: Frame, visit: Visit) -> Appointment:
-    """A booked visit as a fixed appointment with a key unique in the model."""
-    course_id, index = appointment_key(visit)
-    return Appointment(
-        course_id=f"{course_id}-visit-{visit.pk}",
-        patient_id=str(visit.patient_id),
-        infusion_index=index,
-        room_id=str(visit.room_id),
-        start_minute=frame.minute(visit.scheduled_start),
-        visit=visit_times(visit),
-    )
 
 
 # ---- re-placing after an event --------------------------------------------------------

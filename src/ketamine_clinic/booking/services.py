@@ -10,7 +10,7 @@ went stale between the page and the click is refused with the reason.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Final
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,7 +20,7 @@ from django.utils import timezone
 from ketamine_clinic.accounts.enums import Role
 from ketamine_clinic.audit.enums import AuditAction
 from ketamine_clinic.audit.services import audit_record
-from ketamine_clinic.booking.frame import visit_times
+from ketamine_clinic.booking.frame import visit_end, visit_times
 from ketamine_clinic.booking.models import Room, RoomOutage, SchedulingSettings, VisitMove
 from ketamine_clinic.booking.planning import (
     Placement,
@@ -310,7 +310,7 @@ def room_outage_record(
             scheduled_start__lt=ends_at,
         ).select_related("patient", "course")
     )
-    caught = [v for v in caught if v.scheduled_start + _length(v) > starts_at]
+    caught = [v for v in caught if visit_end(v) > starts_at]
     applied = ReplanApplied([], None, None)
     problem: str | None = None
     if caught:
@@ -352,7 +352,3 @@ def room_outage_record(
         },
     )
     return outage, applied, problem
-
-
-def _length(visit: Visit) -> timedelta:
-    return timedelta(minutes=visit_times(visit).total_minutes)
