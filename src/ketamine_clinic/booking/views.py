@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from ketamine_clinic.access.policy import access, staff_user
+from ketamine_clinic.accounts.models import User
 from ketamine_clinic.audit.enums import AuditAction
 from ketamine_clinic.audit.services import audit_record
 from ketamine_clinic.booking import forms as booking_forms
@@ -35,6 +36,7 @@ from ketamine_clinic.booking.services import (
     visit_cancel_and_replace,
     visit_move,
 )
+from ketamine_clinic.clinicday.selectors import visit_for_page
 from ketamine_clinic.courses.models import Course
 from ketamine_clinic.patients.forms import apply_errors
 from ketamine_clinic.visits.enums import VisitState
@@ -131,19 +133,19 @@ def course_plan(request: HttpRequest, course_id: int) -> HttpResponse:
 # ---- move one visit -------------------------------------------------------------------
 
 
-def _scheduled_visit(visit_id: int) -> Visit:
-    visit = Visit.objects.select_related("patient", "course", "room").filter(pk=visit_id).first()
-    if visit is None:
-        raise Http404("No such visit.")
-    return visit
+def _visit(visit_id: int, user: User, page: str) -> Visit:
+    """The visit, its read audited as the clinic-day pages audit theirs; 404 if absent."""
+    try:
+        return visit_for_page(visit_id=visit_id, by=user, page=page)
+    except Visit.DoesNotExist:
+        raise Http404("No such visit.") from None
 
 
 @access(BOOKERS)
 def move(request: HttpRequest, visit_id: int) -> HttpResponse:
     """Move a booked visit to another time or room, with a reason."""
     user = staff_user(request)
-    visit = _scheduled_visit(visit_id)
-    _audit_read(user, "visit", visit.pk, visit.patient_id, "move")
+    visit = _visit(visit_id, user, "move")
     initial = {"start": timezone.localtime(visit.scheduled_start), "room": visit.room}
     form = booking_forms.MoveForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -205,8 +207,7 @@ def _moves_from_rows(rows: list[dict[str, Any]]) -> list[ProposedMove]:
 def cancel(request: HttpRequest, visit_id: int) -> HttpResponse:
     """Cancel a booked visit; with a re-placement from the planner when one exists."""
     user = staff_user(request)
-    visit = _scheduled_visit(visit_id)
-    _audit_read(user, "visit", visit.pk, visit.patient_id, "cancel")
+    visit = _visit(visit_id, user, "cancel")
     form = booking_forms.CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         reason = form.cleaned_data["reason"]
