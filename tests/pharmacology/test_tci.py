@@ -556,3 +556,15 @@ def test_the_ke0_statement_is_added_even_if_the_model_did_not_carry_it() -> None
     for tci in (plasma_tci, effect_site_tci):
         schedule = tci(bare, target_ng_per_ml=TARGET, duration_s=300.0, pump=PUMP)
         assert KE0_ASSUMED_WARNING.format(ke0=0.652) in schedule.warnings
+
+
+def test_a_maximum_a_hair_below_a_step_rounds_the_top_rate_down() -> None:
+    """Found by the property test: a maximum of 2.0 - 2.3e-13 mL/h at 0.01 mL/h steps
+    must cap the rate at 1.99, never 2.0."""
+    pump = PumpLimits(
+        concentration_mg_per_ml=0.5, max_rate_ml_per_h=1.9999999999997726,
+        rate_resolution_ml_per_h=0.01,
+    )  # fmt: skip
+    assert pump.max_steps == 199
+    assert PumpLimits(concentration_mg_per_ml=0.5, max_rate_ml_per_h=2.0,
+                      rate_resolution_ml_per_h=0.01).max_steps == 200  # fmt: skip

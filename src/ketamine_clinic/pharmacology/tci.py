@@ -182,8 +182,15 @@ class PumpLimits:
 
     @property
     def max_steps(self) -> int:
-        """The maximum rate in resolution steps (rounded down: never above the maximum)."""
-        return math.floor(self.max_rate_ml_per_h / self.rate_resolution_ml_per_h + 1e-9)
+        """The maximum rate in resolution steps (rounded down: never above the maximum).
+
+        The 1e-9 forgives float noise in the division (2.0 / 0.01); the check after it
+        keeps the promise when the maximum itself sits a hair below a step.
+        """
+        steps = math.floor(self.max_rate_ml_per_h / self.rate_resolution_ml_per_h + 1e-9)
+        if self.steps_to_ml_per_h(steps) > self.max_rate_ml_per_h:
+            steps -= 1
+        return steps
 
     @property
     def max_rate_mg_per_h(self) -> float:
