@@ -20,6 +20,7 @@ from ketamine_clinic.cli import (
     pk_cmd,
     score_cmd,
     serve,
+    simulate_cmd,
     token_cmd,
 )
 from ketamine_clinic.cli.base import CliArgumentParser, CliError, Subcommand, error_line
@@ -35,6 +36,7 @@ SUBCOMMANDS: list[Subcommand] = [
     dose_cmd.COMMAND,
     pk_cmd.COMMAND,
     score_cmd.COMMAND,
+    simulate_cmd.COMMAND,
 ]
 
 

@@ -1,0 +1,411 @@
+"""What a device said: IHE PCD messages read into plain records.
+
+``interpret`` turns a parsed PCD-01 observation (``ORU^R01``), PCD-04 alert (``ORU^R40``)
+or PCD-10 pump event (``ORU^R42``) into a ``DeviceReport``; the gateway stores it and the
+clinic attaches it to a visit. A message that can never be accepted raises ``PcdRejected``
+with the reason (the gateway answers ``AR``). Vendor variants are read as the clinic's own
+terms and each mapping is listed in the report, so what was changed is on the record.
+
+Monitors often name no patient, and their observations carry the device's EUI-64 (OBX-18,
+inherited down the containment tree from the row that gave it, else MSH-3): the device
+and the room it is in decide the visit, not PID.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from decimal import Decimal
+from typing import Final, Literal
+
+from ketamine_clinic.devices import mdc
+from ketamine_clinic.devices.hl7_codec import (
+    Hl7ParseError,
+    Message,
+    Segment,
+    parse_numeric,
+    parse_timestamp,
+)
+
+ReportKind = Literal["observation", "alert", "pump_event"]
+KIND_BY_TYPE: Final[dict[str, ReportKind]] = {
+    "ORU^R01": "observation",
+    "ORU^R40": "alert",
+    "ORU^R42": "pump_event",
+}
+# The PCD profiles' OID root (reference/devices.md: vendors rename the profile, keep the OID).
+IHE_PCD_OID_ROOT: Final = "1.3.6.1.4.1.19376.1.6"
+
+
+class PcdRejected(ValueError):
+    """A message the gateway can never accept (``AR``): the reason names the part."""
+
+
+@dataclass(frozen=True, slots=True)
+class Numeric:
+    code: int
+    name: str
+    value: Decimal | None  # None: the device said it has no valid value (never zero)
+    raw_value: str
+    unit: str
+    unit_code: int | None
+    observed_at: datetime
+    device: str
+    containment: str
+    status: str  # OBX-11: R (as measured), F (final), X (no value)...
+    mapped_from: str = ""  # what the sender called it, when the clinic maps it
+
+    @property
+    def valid(self) -> bool:
+        return self.value is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Waveform:
+    code: int
+    name: str
+    unit: str
+    device: str
+    start_at: datetime
+    sample_rate_hz: int
+    samples: tuple[float | None, ...]  # None: an invalid sample
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.samples) / self.sample_rate_hz
+
+
+Priority = Literal["high", "medium", "low", "none"]
+AlertSource = Literal["physiological", "technical", "advisory"]
+_PRIORITY: Final[dict[str, Priority]] = {"PH": "high", "PM": "medium", "PL": "low", "PN": "none"}
+_SOURCE: Final[dict[str, AlertSource]] = {
+    "SP": "physiological",
+    "ST": "technical",
+    "SA": "advisory",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AlertReport:
+    """One alarm from PCD-04: its facets (type, value, phase, state) gathered together."""
+
+    alert_id: str  # OBR-3: the same id for the alarm's start, continue and end
+    source_code: int  # the metric (or device) that alarmed
+    source_name: str
+    event_code: int  # the alarm type, e.g. 196648 MDC_EVT_HI
+    event_name: str
+    priority: Priority
+    source: AlertSource
+    phase: str  # start, continue, end, present...
+    state: str  # active, inactive, latched
+    inactivation: str  # enabled, audio-paused, acknowledged...
+    value: Decimal | None
+    unit: str
+    at: datetime
+    device: str
+
+
+@dataclass(frozen=True, slots=True)
+class PumpEventReport:
+    """One PCD-10 pump event with the totals the pump reported with it."""
+
+    event_code: int
+    event_name: str  # e.g. MDC_EVT_PUMP_DELIV_START
+    at: datetime
+    device: str
+    program_id: str  # OBR-2: the program (PCD-03 ORC-2) the event belongs to
+    rate_ml_per_h: Decimal | None
+    volume_delivered_ml: Decimal | None
+    volume_remaining_ml: Decimal | None
+    dose_delivered_mg: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceReport:
+    kind: ReportKind
+    sender: str  # MSH-3 and MSH-4 as sent: with MSH-10, the message's identity
+    control_id: str
+    message_type: str
+    version: str
+    sent_at: datetime
+    device: str  # the EUI-64 of the sending device ("" when it gave none)
+    patient_id: str  # PID-3's first identifier, when the device was told one
+    numerics: tuple[Numeric, ...] = ()
+    waveforms: tuple[Waveform, ...] = ()
+    alerts: tuple[AlertReport, ...] = ()
+    pump_events: tuple[PumpEventReport, ...] = ()
+    mappings: tuple[str, ...] = field(default=())
+
+
+def interpret(message: Message, local_zone: tzinfo) -> DeviceReport:
+    """Read a PCD message; naive device times are in ``local_zone`` (the clinic's zone)."""
+    message_type = message.message_type
+    kind = KIND_BY_TYPE.get(message_type)
+    if kind is None:
+        raise PcdRejected(f"MSH-9: {message_type!r} is not a PCD-01, PCD-04 or PCD-10 message")
+    control_id = message.control_id
+    if not control_id:
+        raise PcdRejected("MSH-10: the message control id is empty")
+    msh = message.msh
+    try:
+        sent_at = _aware(parse_timestamp(msh.field(7)), local_zone)
+    except Hl7ParseError as error:
+        raise PcdRejected(f"MSH-7: {error}") from None
+    if sent_at is None:
+        raise PcdRejected("MSH-7: the message time is empty")
+    sender = f"{msh.raw(3)}|{msh.raw(4)}"
+    device = _eui64(msh, 3)
+    pid = message.all("PID")
+    patient_id = pid[0].component(3, 1) if pid else ""
+    reader = _Reader(message, local_zone, sent_at, device)
+    if kind == "observation":
+        reader.read_observations()
+    elif kind == "alert":
+        reader.read_alerts()
+    else:
+        reader.read_pump_events()
+    return DeviceReport(
+        kind=kind,
+        sender=sender,
+        control_id=control_id,
+        message_type=message_type,
+        version=message.version,
+        sent_at=sent_at,
+        device=reader.device_seen or device,
+        patient_id=patient_id,
+        numerics=tuple(reader.numerics),
+        waveforms=tuple(reader.waveforms),
+        alerts=tuple(reader.alerts),
+        pump_events=tuple(reader.pump_events),
+        mappings=tuple(dict.fromkeys(reader.mappings)),
+    )
+
+
+def _aware(moment: datetime | None, zone: tzinfo) -> datetime | None:
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=zone)
+
+
+def _eui64(segment: Segment, number: int) -> str:
+    """An EUI-64 in an HD/EI field (``name^EUI^EUI-64`` or ``EUI^EUI-64``), upper case."""
+    raw = segment.raw(number)
+    if "EUI-64" not in raw:
+        return ""
+    parts = raw.split(segment.delimiters.repetition, 1)[0].split(segment.delimiters.component)
+    for index, part in enumerate(parts):
+        if part == "EUI-64" and index > 0:
+            return parts[index - 1].upper()
+    return ""
+
+
+def _code(segment: Segment, number: int) -> tuple[int, str]:
+    raw_code = segment.component(number, 1)
+    try:
+        code = int(raw_code)
+    except ValueError:
+        code = 0  # a vendor's local code (e.g. Philips MDIL): kept by name
+    return code, segment.component(number, 2)
+
+
+class _Reader:
+    """Walks the OBR/OBX rows once, carrying the inherited device and time down the tree."""
+
+    def __init__(self, message: Message, zone: tzinfo, sent_at: datetime, device: str) -> None:
+        self.message = message
+        self.zone = zone
+        self.sent_at = sent_at
+        self.msh_device = device
+        self.device_seen = ""
+        self.numerics: list[Numeric] = []
+        self.waveforms: list[Waveform] = []
+        self.alerts: list[AlertReport] = []
+        self.pump_events: list[PumpEventReport] = []
+        self.mappings: list[str] = []
+
+    def _time(self, segment: Segment, number: int, where: str, default: datetime) -> datetime:
+        try:
+            moment = _aware(parse_timestamp(segment.field(number)), self.zone)
+        except Hl7ParseError as error:
+            raise PcdRejected(f"{where}: {error}") from None
+        return moment or default
+
+    def _rows(self) -> list[tuple[Segment, list[Segment], datetime]]:
+        """Each OBR with its OBX rows and its time (OBR-7, else MSH-7)."""
+        groups: list[tuple[Segment, list[Segment], datetime]] = []
+        for segment in self.message.segments:
+            if segment.id == "OBR":
+                at = self._time(segment, 7, f"OBR {len(groups) + 1}, field 7", self.sent_at)
+                groups.append((segment, [], at))
+            elif segment.id == "OBX":
+                if not groups:
+                    raise PcdRejected("OBX before any OBR: observations need their OBR")
+                groups[-1][1].append(segment)
+        if not groups:
+            raise PcdRejected("no OBR segment: the message carries nothing to store")
+        return groups
+
+    def _walk(self, rows: list[Segment], group_at: datetime):  # type: ignore[no-untyped-def]
+        """Yield (row, number, containment, device, time) with inheritance by containment."""
+        inherited: dict[str, tuple[str, datetime]] = {}
+        for number, row in enumerate(rows, start=1):
+            containment = row.field(4)
+            parent = containment.rsplit(".", 1)[0] if "." in containment else ""
+            parent_device, parent_at = inherited.get(parent, (self.msh_device, group_at))
+            own_device = _eui64(row, 18)
+            device = own_device or parent_device
+            if own_device and not self.device_seen:
+                self.device_seen = own_device
+            at = self._time(row, 14, f"OBX {number}, field 14", parent_at)
+            inherited[containment] = (device, at)
+            yield row, number, containment, device, at
+
+    def read_observations(self) -> None:
+        for _obr, rows, group_at in self._rows():
+            rates: dict[str, int] = {}
+            waves: list[tuple[Segment, int, str, str, datetime]] = []
+            for row, number, containment, device, at in self._walk(rows, group_at):
+                value_type = row.field(2)
+                code, name = _code(row, 3)
+                if name == mdc.SAMPLE_RATE_NAME:
+                    parent = containment.rsplit(".", 1)[0]
+                    rate = parse_numeric(row.field(5))
+                    if rate is not None and rate > 0:
+                        rates[parent] = int(rate)
+                    continue
+                if value_type == "NA":
+                    waves.append((row, number, containment, device, at))
+                    continue
+                if value_type != "NM":
+                    continue  # container rows (MDS, VMD, channel, NIBP parent) carry no value
+                term, mapped = mdc.resolve(code, name)
+                if mapped:
+                    self.mappings.append(mapped)
+                unit_code, unit = _code(row, 6)
+                raw_value = row.field(5)
+                self.numerics.append(
+                    Numeric(
+                        code=term.code if term else code,
+                        name=term.name if term else name,
+                        value=parse_numeric(raw_value),
+                        raw_value=raw_value,
+                        unit=unit or (term.unit if term else ""),
+                        unit_code=unit_code or (term.unit_code if term else None),
+                        observed_at=at,
+                        device=device,
+                        containment=containment,
+                        status=row.field(11),
+                        mapped_from=f"{code} {name}" if mapped else "",
+                    )
+                )
+            for row, number, containment, device, at in waves:
+                code, name = _code(row, 3)
+                term, mapped = mdc.resolve(code, name)
+                if mapped:
+                    self.mappings.append(mapped)
+                final_code = term.code if term else code
+                rate = rates.get(containment) or mdc.DEFAULT_SAMPLE_RATE_HZ.get(final_code)
+                if rate is None:
+                    raise PcdRejected(
+                        f"OBX {number}: waveform {code} {name} has no sample rate "
+                        f"({mdc.SAMPLE_RATE_NAME} facet)"
+                    )
+                samples = tuple(
+                    float(v) if (v := parse_numeric(part)) is not None else None
+                    for part in row.raw(5).split(row.delimiters.component)
+                )
+                self.waveforms.append(
+                    Waveform(
+                        code=final_code,
+                        name=term.name if term else name,
+                        unit=row.component(6, 2) or (term.unit if term else ""),
+                        device=device,
+                        start_at=at,
+                        sample_rate_hz=rate,
+                        samples=samples,
+                    )
+                )
+
+    def read_alerts(self) -> None:
+        for obr, rows, group_at in self._rows():
+            alert_id = obr.component(3, 1) or obr.component(2, 1)
+            facets: dict[str, dict[str, Segment]] = {}
+            order: list[str] = []
+            walked = {id(row): (device, at) for row, _n, _c, device, at in self._walk(rows, group_at)}
+            for row in rows:
+                containment = row.field(4)
+                alarm, _, facet = containment.rpartition(".")
+                if not alarm:
+                    continue
+                if alarm not in facets:
+                    facets[alarm] = {}
+                    order.append(alarm)
+                facets[alarm][facet] = row
+            for alarm in order:
+                rows_by_facet = facets[alarm]
+                first = rows_by_facet.get("1")
+                if first is None:
+                    raise PcdRejected(f"alarm {alarm}: no alarm-type facet (.1)")
+                device, at = walked[id(first)]
+                source_code, source_name = _code(first, 3)
+                event_code, event_name = _code(first, 5)
+                flags = first.raw(8).split(first.delimiters.repetition)
+                priority: Priority = "none"
+                source: AlertSource = "physiological"
+                for flag in flags:
+                    priority = _PRIORITY.get(flag, priority)
+                    source = _SOURCE.get(flag, source)
+                value_row = rows_by_facet.get("2")
+                self.alerts.append(
+                    AlertReport(
+                        alert_id=alert_id,
+                        source_code=source_code,
+                        source_name=source_name,
+                        event_code=event_code,
+                        event_name=event_name,
+                        priority=priority,
+                        source=source,
+                        phase=_facet_text(rows_by_facet.get("3")),
+                        state=_facet_text(rows_by_facet.get("4")),
+                        inactivation=_facet_text(rows_by_facet.get("5")),
+                        value=parse_numeric(value_row.field(5)) if value_row else None,
+                        unit=value_row.component(6, 2) if value_row else "",
+                        at=at,
+                        device=device,
+                    )
+                )
+
+    def read_pump_events(self) -> None:
+        for obr, rows, group_at in self._rows():
+            event_code, event_name = _code(obr, 4)
+            values: dict[int, Decimal | None] = {}
+            device = self.msh_device
+            for row, _number, _containment, row_device, _at in self._walk(rows, group_at):
+                device = row_device or device
+                if row.field(2) != "NM":
+                    continue
+                code, name = _code(row, 3)
+                term, mapped = mdc.resolve(code, name)
+                if mapped:
+                    self.mappings.append(mapped)
+                values[term.code if term else code] = parse_numeric(row.field(5))
+            self.pump_events.append(
+                PumpEventReport(
+                    event_code=event_code,
+                    event_name=event_name,
+                    at=group_at,
+                    device=device,
+                    program_id=obr.component(2, 1),
+                    rate_ml_per_h=values.get(mdc.PUMP_RATE.code),
+                    volume_delivered_ml=values.get(mdc.PUMP_VOLUME_DELIVERED.code),
+                    volume_remaining_ml=values.get(mdc.PUMP_VOLUME_REMAINING.code),
+                    dose_delivered_mg=values.get(mdc.PUMP_DOSE_DELIVERED.code),
+                )
+            )
+
+
+def _facet_text(row: Segment | None) -> str:
+    """A facet's value: the coded value's text, else its code (``start``, ``active``...)."""
+    if row is None:
+        return ""
+    return row.component(5, 2) or row.component(5, 1)
