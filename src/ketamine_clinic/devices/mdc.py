@@ -118,7 +118,10 @@ def resolve(code: int, name: str) -> tuple[Term | None, str]:
         return term, ""
     variant = VARIANTS.get(code)
     if variant is not None:
-        return variant.maps_to, f"{code} {name or variant.name} -> {variant.maps_to.code} ({variant.why})"
+        return (
+            variant.maps_to,
+            f"{code} {name or variant.name} -> {variant.maps_to.code} ({variant.why})",
+        )
     if code == PULS_RATE_AMBIGUOUS:
         if name == "MDC_PULS_RATE":
             return PULSE_RATE_OXIMETER, (

@@ -13,6 +13,7 @@ and the room it is in decide the visit, not PID.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from decimal import Decimal
@@ -245,13 +246,21 @@ class _Reader:
             raise PcdRejected("no OBR segment: the message carries nothing to store")
         return groups
 
-    def _walk(self, rows: list[Segment], group_at: datetime):  # type: ignore[no-untyped-def]
-        """Yield (row, number, containment, device, time) with inheritance by containment."""
+    def _walk(
+        self, rows: list[Segment], group_at: datetime
+    ) -> Iterator[tuple[Segment, int, str, str, datetime]]:
+        """(row, number, containment, device, time), each inherited from the nearest
+        ancestor in the containment tree (``1.0.1.1`` from ``1.0.1``, else ``1.0``, ``1``)."""
         inherited: dict[str, tuple[str, datetime]] = {}
         for number, row in enumerate(rows, start=1):
             containment = row.field(4)
-            parent = containment.rsplit(".", 1)[0] if "." in containment else ""
-            parent_device, parent_at = inherited.get(parent, (self.msh_device, group_at))
+            parent_device, parent_at = self.msh_device, group_at
+            ancestor = containment
+            while "." in ancestor:
+                ancestor = ancestor.rsplit(".", 1)[0]
+                if ancestor in inherited:
+                    parent_device, parent_at = inherited[ancestor]
+                    break
             own_device = _eui64(row, 18)
             device = own_device or parent_device
             if own_device and not self.device_seen:
@@ -331,7 +340,9 @@ class _Reader:
             alert_id = obr.component(3, 1) or obr.component(2, 1)
             facets: dict[str, dict[str, Segment]] = {}
             order: list[str] = []
-            walked = {id(row): (device, at) for row, _n, _c, device, at in self._walk(rows, group_at)}
+            walked = {
+                id(row): (device, at) for row, _n, _c, device, at in self._walk(rows, group_at)
+            }
             for row in rows:
                 containment = row.field(4)
                 alarm, _, facet = containment.rpartition(".")
