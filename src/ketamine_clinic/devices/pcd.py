@@ -278,9 +278,9 @@ class _Reader:
                 code, name = _code(row, 3)
                 if name == mdc.SAMPLE_RATE_NAME:
                     parent = containment.rsplit(".", 1)[0]
-                    rate = parse_numeric(row.field(5))
-                    if rate is not None and rate > 0:
-                        rates[parent] = int(rate)
+                    sample_rate = parse_numeric(row.field(5))
+                    if sample_rate is not None and sample_rate > 0:
+                        rates[parent] = int(sample_rate)
                     continue
                 if value_type == "NA":
                     waves.append((row, number, containment, device, at))
@@ -313,8 +313,8 @@ class _Reader:
                 if mapped:
                     self.mappings.append(mapped)
                 final_code = term.code if term else code
-                rate = rates.get(containment) or mdc.DEFAULT_SAMPLE_RATE_HZ.get(final_code)
-                if rate is None:
+                rate_hz = rates.get(containment) or mdc.DEFAULT_SAMPLE_RATE_HZ.get(final_code)
+                if rate_hz is None:
                     raise PcdRejected(
                         f"OBX {number}: waveform {code} {name} has no sample rate "
                         f"({mdc.SAMPLE_RATE_NAME} facet)"
@@ -330,7 +330,7 @@ class _Reader:
                         unit=row.component(6, 2) or (term.unit if term else ""),
                         device=device,
                         start_at=at,
-                        sample_rate_hz=rate,
+                        sample_rate_hz=rate_hz,
                         samples=samples,
                     )
                 )
