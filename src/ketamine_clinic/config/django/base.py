@@ -208,6 +208,7 @@ INSTALLED_APPS = [
     "ketamine_clinic.infusion",
     "ketamine_clinic.recovery",
     "ketamine_clinic.clinicday",
+    "ketamine_clinic.monitoring",
     "ketamine_clinic.web",
     "ketamine_clinic.api",
 ]

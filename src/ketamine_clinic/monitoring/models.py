@@ -1,0 +1,218 @@
+"""What devices sent, as received and as read, and the registry that places them in rooms.
+
+Everything a device sent is kept: a message with no visit (a monitor switched on in an
+empty room, a device not yet registered) is stored with ``visit`` empty and shown as
+unassigned, never dropped. Rows here are never edited; a device's registration is the one
+record staff change (and the change is audited).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from ketamine_clinic.insert_only import InsertOnlyModel
+
+
+class DeviceKind(models.TextChoices):
+    MONITOR = "monitor", "Patient monitor"
+    PUMP = "pump", "Syringe pump"
+
+
+class Device(models.Model):
+    """A registered monitor or pump: its EUI-64 (as it sends it), model and room."""
+
+    eui64 = models.CharField(max_length=16, unique=True, help_text="16 hex digits, upper case")
+    kind = models.CharField(max_length=8, choices=DeviceKind.choices)
+    model = models.CharField(max_length=80, help_text='e.g. "Acme VS-900"')
+    label = models.CharField(max_length=40, blank=True, help_text='e.g. "Monitor 3"')
+    room = models.ForeignKey(
+        "booking.Room", null=True, blank=True, on_delete=models.PROTECT, related_name="devices"
+    )
+    # Where a pump listens for PCD-03 programs (host:port); empty for monitors.
+    program_endpoint = models.CharField(max_length=80, blank=True)
+    in_use = models.BooleanField(default=True)
+    registered_at = models.DateTimeField()
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["room__display_order", "kind", "eui64"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(eui64__regex=r"^[0-9A-F]{16}$"), name="monitoring_device_eui64"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=DeviceKind.values), name="monitoring_device_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label or f"{self.get_kind_display()} {self.eui64}"
+
+
+class DeviceMessage(InsertOnlyModel):
+    """One HL7 message as received: the legal record of what the device said.
+
+    (sender, control id, content hash) is unique: a resend after a lost ACK is recognised
+    and not stored twice, while a different message reusing a control id is stored with
+    ``control_id_reused`` set.
+    """
+
+    sender = models.CharField(max_length=255)
+    control_id = models.CharField(max_length=199)
+    content_sha256 = models.CharField(max_length=64)
+    message_type = models.CharField(max_length=16)
+    sent_at = models.DateTimeField()
+    received_at = models.DateTimeField()
+    peer = models.CharField(max_length=64)
+    device_eui64 = models.CharField(max_length=16, blank=True)
+    room = models.ForeignKey(
+        "booking.Room", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    visit = models.ForeignKey(
+        "visits.Visit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    control_id_reused = models.BooleanField(default=False)
+    mappings = models.TextField(blank=True, help_text="vendor variants read as the clinic's terms")
+    raw = models.TextField()
+
+    class Meta:
+        ordering = ["received_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sender", "control_id", "content_sha256"], name="monitoring_message_once"
+            ),
+        ]
+        indexes = [models.Index(fields=["received_at"], name="monitoring_msg_received")]
+
+    def __str__(self) -> str:
+        return f"{self.message_type} {self.control_id} from {self.sender}"
+
+
+class Observation(InsertOnlyModel):
+    """One numeric a device measured. ``value`` empty = the device said it was invalid."""
+
+    message = models.ForeignKey(DeviceMessage, on_delete=models.PROTECT, related_name="+")
+    device_eui64 = models.CharField(max_length=16, blank=True)
+    room = models.ForeignKey(
+        "booking.Room", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    visit = models.ForeignKey(
+        "visits.Visit",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="device_observations",
+    )
+    code = models.PositiveIntegerField(help_text="MDC code")
+    name = models.CharField(max_length=64)
+    value = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    raw_value = models.CharField(max_length=32, blank=True)
+    unit = models.CharField(max_length=40, blank=True)
+    observed_at = models.DateTimeField()
+    status = models.CharField(max_length=2, blank=True)
+    mapped_from = models.CharField(max_length=80, blank=True)
+
+    class Meta:
+        ordering = ["observed_at", "id"]
+        indexes = [
+            models.Index(fields=["visit", "code", "observed_at"], name="monitoring_obs_visit"),
+            models.Index(fields=["device_eui64", "observed_at"], name="monitoring_obs_device"),
+            models.Index(fields=["observed_at"], name="monitoring_obs_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.raw_value} at {self.observed_at}"
+
+
+class WaveformChunk(InsertOnlyModel):
+    """A few seconds of one waveform: float32 samples, little-endian, NaN where invalid."""
+
+    message = models.ForeignKey(DeviceMessage, on_delete=models.PROTECT, related_name="+")
+    device_eui64 = models.CharField(max_length=16, blank=True)
+    room = models.ForeignKey(
+        "booking.Room", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    visit = models.ForeignKey(
+        "visits.Visit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    code = models.PositiveIntegerField(help_text="MDC code")
+    name = models.CharField(max_length=64)
+    unit = models.CharField(max_length=40, blank=True)
+    start_at = models.DateTimeField()
+    sample_rate_hz = models.PositiveIntegerField()
+    sample_count = models.PositiveIntegerField()
+    samples = models.BinaryField()
+
+    class Meta:
+        ordering = ["start_at", "id"]
+        indexes = [
+            models.Index(fields=["room", "code", "start_at"], name="monitoring_wave_room"),
+            models.Index(fields=["visit", "code", "start_at"], name="monitoring_wave_visit"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.sample_count} samples from {self.start_at}"
+
+
+class DeviceAlert(InsertOnlyModel):
+    """An alarm a device itself reported (PCD-04), as it reported it."""
+
+    message = models.ForeignKey(DeviceMessage, on_delete=models.PROTECT, related_name="+")
+    device_eui64 = models.CharField(max_length=16, blank=True)
+    room = models.ForeignKey(
+        "booking.Room", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    visit = models.ForeignKey(
+        "visits.Visit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    alert_id = models.CharField(max_length=64, blank=True)
+    source_code = models.PositiveIntegerField()
+    source_name = models.CharField(max_length=64, blank=True)
+    event_code = models.PositiveIntegerField()
+    event_name = models.CharField(max_length=64, blank=True)
+    priority = models.CharField(max_length=8)
+    source = models.CharField(max_length=16)
+    phase = models.CharField(max_length=16, blank=True)
+    state = models.CharField(max_length=16, blank=True)
+    inactivation = models.CharField(max_length=24, blank=True)
+    value = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    unit = models.CharField(max_length=40, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["visit", "at"], name="monitoring_alert_visit")]
+
+    def __str__(self) -> str:
+        return f"{self.event_name} on {self.source_name} at {self.at}"
+
+
+class PumpReport(InsertOnlyModel):
+    """A pump event (PCD-10) with the totals the pump reported with it."""
+
+    message = models.ForeignKey(DeviceMessage, on_delete=models.PROTECT, related_name="+")
+    device_eui64 = models.CharField(max_length=16, blank=True)
+    room = models.ForeignKey(
+        "booking.Room", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    visit = models.ForeignKey(
+        "visits.Visit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    event_code = models.PositiveIntegerField()
+    event_name = models.CharField(max_length=64)
+    program_id = models.CharField(max_length=64, blank=True)
+    at = models.DateTimeField()
+    rate_ml_per_h = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    volume_delivered_ml = models.DecimalField(max_digits=8, decimal_places=3, null=True, blank=True)
+    volume_remaining_ml = models.DecimalField(max_digits=8, decimal_places=3, null=True, blank=True)
+    dose_delivered_mg = models.DecimalField(max_digits=8, decimal_places=3, null=True, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["visit", "at"], name="monitoring_pump_visit")]
+
+    def __str__(self) -> str:
+        return f"{self.event_name} at {self.at}"

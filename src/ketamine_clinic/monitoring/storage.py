@@ -1,0 +1,319 @@
+"""The gateway's storage port, on the clinic's database.
+
+One batch is one transaction: the messages, every numeric, waveform chunk, device alert
+and pump event in them, each attached to the visit running in the device's room at the
+time it was measured. The gateway acknowledges only after ``store_batch`` returns, so a
+batch is either wholly committed (and acknowledged) or not at all (AE, and the senders
+resend).
+
+Hand-written bulk inserts rather than the gateway calling services per message: at
+thousands of messages a second the per-row ORM path (signals, ``save``, per-row audit)
+costs more than the database does; rows here are insert-only, so nothing a service
+would check on an update applies.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+import numpy as np
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from ketamine_clinic.devices.gateway import Inbound, Outcome, StoreResult
+from ketamine_clinic.monitoring.models import (
+    Device,
+    DeviceAlert,
+    DeviceMessage,
+    Observation,
+    PumpReport,
+    WaveformChunk,
+)
+from ketamine_clinic.visits.models import Visit
+
+log = logging.getLogger("ketamine_clinic.monitoring.storage")
+
+
+@dataclass(frozen=True, slots=True)
+class _Stay:
+    """A visit's time in a room: from check-in to discharge or end (open while running)."""
+
+    start: datetime
+    end: datetime | None
+    visit_id: int
+
+
+class RoomVisits:
+    """Which visit was in a room at a given moment, for the rooms of one batch."""
+
+    def __init__(self, stays: dict[int, list[_Stay]]) -> None:
+        self._stays = stays
+        self._starts = {room: [s.start for s in items] for room, items in stays.items()}
+
+    @classmethod
+    def load(cls, room_ids: Iterable[int], earliest: datetime, latest: datetime) -> RoomVisits:
+        rooms = set(room_ids)
+        if not rooms:
+            return cls({})
+        rows = (
+            Visit.objects.filter(
+                room_id__in=rooms, checked_in_at__isnull=False, checked_in_at__lte=latest
+            )
+            .filter(
+                Q(discharged_at__isnull=True, ended_at__isnull=True)
+                | Q(discharged_at__gte=earliest)
+                | Q(ended_at__gte=earliest)
+            )
+            .order_by("checked_in_at")
+            .values_list("id", "room_id", "checked_in_at", "discharged_at", "ended_at")
+        )
+        stays: dict[int, list[_Stay]] = {}
+        for visit_id, room_id, start, discharged, ended in rows:
+            if start is not None and room_id is not None:  # the filter ensures both
+                stays.setdefault(room_id, []).append(_Stay(start, discharged or ended, visit_id))
+        return cls(stays)
+
+    def visit_at(self, room_id: int | None, moment: datetime) -> int | None:
+        """The visit in ``room_id`` at ``moment``: the latest check-in at or before it whose
+        stay has not ended (two overlapping stays cannot both hold the room)."""
+        if room_id is None:
+            return None
+        stays = self._stays.get(room_id)
+        if not stays:
+            return None
+        index = bisect.bisect_right(self._starts[room_id], moment) - 1
+        while index >= 0:
+            stay = stays[index]
+            if stay.end is None or moment <= stay.end:
+                return stay.visit_id
+            index -= 1
+        return None
+
+
+def encode_samples(samples: Sequence[float | None]) -> bytes:
+    """float32 little-endian, NaN where the device sent an invalid sample."""
+    values = np.array([np.nan if s is None else s for s in samples], dtype="<f4")
+    return values.tobytes()
+
+
+def decode_samples(data: bytes | memoryview) -> list[float | None]:
+    values = np.frombuffer(bytes(data), dtype="<f4")
+    return [None if np.isnan(v) else float(v) for v in values]
+
+
+class DatabaseStorage:
+    """``devices.gateway.Storage`` on Django's database (SQLite or PostgreSQL)."""
+
+    def store_batch(self, batch: Sequence[Inbound]) -> list[StoreResult]:
+        with transaction.atomic():
+            return self._store(batch)
+
+    def store_one(self, item: Inbound) -> StoreResult:
+        try:
+            with transaction.atomic():
+                return self._store([item])[0]
+        except IntegrityError:
+            # Another writer stored the same message between our check and our insert.
+            if DeviceMessage.objects.filter(
+                sender=item.report.sender,
+                control_id=item.report.control_id,
+                content_sha256=item.content_sha256,
+            ).exists():
+                return StoreResult(Outcome.DUPLICATE)
+            raise
+
+    def _store(self, batch: Sequence[Inbound]) -> list[StoreResult]:
+        seen = self._existing(batch)
+        results: list[StoreResult] = []
+        fresh: list[Inbound] = []
+        for item in batch:
+            key = (item.report.sender, item.report.control_id)
+            hashes = seen.setdefault(key, set())
+            if item.content_sha256 in hashes:
+                results.append(StoreResult(Outcome.DUPLICATE))
+                continue
+            results.append(StoreResult(Outcome.STORED, control_id_reused=bool(hashes)))
+            hashes.add(item.content_sha256)
+            fresh.append(item)
+        if fresh:
+            self._insert(
+                fresh, [r.control_id_reused for r in results if r.outcome is Outcome.STORED]
+            )
+        return results
+
+    @staticmethod
+    def _existing(batch: Sequence[Inbound]) -> dict[tuple[str, str], set[str]]:
+        senders = {item.report.sender for item in batch}
+        control_ids = {item.report.control_id for item in batch}
+        seen: dict[tuple[str, str], set[str]] = {}
+        rows = DeviceMessage.objects.filter(
+            sender__in=senders, control_id__in=control_ids
+        ).values_list("sender", "control_id", "content_sha256")
+        for sender, control_id, digest in rows:
+            seen.setdefault((sender, control_id), set()).add(digest)
+        return seen
+
+    def _insert(self, items: Sequence[Inbound], reused: Sequence[bool]) -> None:
+        devices = _devices_of(items)
+        rooms = dict(
+            Device.objects.filter(eui64__in=devices, in_use=True).values_list("eui64", "room_id")
+        )
+        moments = [moment for item in items for moment in _moments(item)]
+        stays = RoomVisits.load(
+            {room for room in rooms.values() if room is not None}, min(moments), max(moments)
+        )
+
+        def place(device: str, moment: datetime) -> tuple[int | None, int | None]:
+            room = rooms.get(device)
+            return room, stays.visit_at(room, moment)
+
+        messages = []
+        for item, was_reused in zip(items, reused, strict=True):
+            report = item.report
+            room, visit = place(report.device, report.sent_at)
+            messages.append(
+                DeviceMessage(
+                    sender=report.sender,
+                    control_id=report.control_id,
+                    content_sha256=item.content_sha256,
+                    message_type=report.message_type,
+                    sent_at=report.sent_at,
+                    received_at=item.received_at,
+                    peer=item.peer[:64],
+                    device_eui64=report.device,
+                    room_id=room,
+                    visit_id=visit,
+                    control_id_reused=was_reused,
+                    mappings="\n".join(report.mappings),
+                    raw=item.text,
+                )
+            )
+            if was_reused:
+                log.warning(
+                    "sender %s reused control id %s for a different message",
+                    report.sender,
+                    report.control_id,
+                )
+        DeviceMessage.objects.bulk_create(messages)
+        observations: list[Observation] = []
+        waves: list[WaveformChunk] = []
+        alerts: list[DeviceAlert] = []
+        pumps: list[PumpReport] = []
+        for item, message in zip(items, messages, strict=True):
+            report = item.report
+            for n in report.numerics:
+                room, visit = place(n.device, n.observed_at)
+                observations.append(
+                    Observation(
+                        message_id=message.pk,
+                        device_eui64=n.device,
+                        room_id=room,
+                        visit_id=visit,
+                        code=n.code,
+                        name=n.name[:64],
+                        value=storable(n.value),
+                        raw_value=n.raw_value[:32],
+                        unit=n.unit[:40],
+                        observed_at=n.observed_at,
+                        status=n.status[:2],
+                        mapped_from=n.mapped_from[:80],
+                    )
+                )
+            for w in report.waveforms:
+                room, visit = place(w.device, w.start_at)
+                waves.append(
+                    WaveformChunk(
+                        message_id=message.pk,
+                        device_eui64=w.device,
+                        room_id=room,
+                        visit_id=visit,
+                        code=w.code,
+                        name=w.name[:64],
+                        unit=w.unit[:40],
+                        start_at=w.start_at,
+                        sample_rate_hz=w.sample_rate_hz,
+                        sample_count=len(w.samples),
+                        samples=encode_samples(w.samples),
+                    )
+                )
+            for a in report.alerts:
+                room, visit = place(a.device, a.at)
+                alerts.append(
+                    DeviceAlert(
+                        message_id=message.pk,
+                        device_eui64=a.device,
+                        room_id=room,
+                        visit_id=visit,
+                        alert_id=a.alert_id[:64],
+                        source_code=a.source_code,
+                        source_name=a.source_name[:64],
+                        event_code=a.event_code,
+                        event_name=a.event_name[:64],
+                        priority=a.priority,
+                        source=a.source,
+                        phase=a.phase[:16],
+                        state=a.state[:16],
+                        inactivation=a.inactivation[:24],
+                        value=storable(a.value),
+                        unit=a.unit[:40],
+                        at=a.at,
+                    )
+                )
+            for p in report.pump_events:
+                room, visit = place(p.device, p.at)
+                pumps.append(
+                    PumpReport(
+                        message_id=message.pk,
+                        device_eui64=p.device,
+                        room_id=room,
+                        visit_id=visit,
+                        event_code=p.event_code,
+                        event_name=p.event_name[:64],
+                        program_id=p.program_id[:64],
+                        at=p.at,
+                        rate_ml_per_h=storable(p.rate_ml_per_h, 8, 2),
+                        volume_delivered_ml=storable(p.volume_delivered_ml, 8, 3),
+                        volume_remaining_ml=storable(p.volume_remaining_ml, 8, 3),
+                        dose_delivered_mg=storable(p.dose_delivered_mg, 8, 3),
+                    )
+                )
+        Observation.objects.bulk_create(observations, batch_size=2000)
+        WaveformChunk.objects.bulk_create(waves, batch_size=500)
+        DeviceAlert.objects.bulk_create(alerts)
+        PumpReport.objects.bulk_create(pumps)
+
+
+def _moments(item: Inbound) -> Iterable[datetime]:
+    report = item.report
+    yield report.sent_at
+    yield from (n.observed_at for n in report.numerics)
+    yield from (w.start_at for w in report.waveforms)
+    yield from (a.at for a in report.alerts)
+    yield from (p.at for p in report.pump_events)
+
+
+def storable(value: Decimal | None, max_digits: int = 14, places: int = 4) -> Decimal | None:
+    """A device value as a ``DecimalField(max_digits, places)`` holds it. One too large to
+    be a measurement is stored as invalid (its raw text stays on the row and in the
+    message), never as a number, so one odd value cannot stop its batch from storing."""
+    if value is None or abs(value) >= Decimal(10) ** (max_digits - places):
+        return None
+    return value.quantize(Decimal(1).scaleb(-places))
+
+
+def _devices_of(items: Sequence[Inbound]) -> set[str]:
+    found: set[str] = set()
+    for item in items:
+        report = item.report
+        found.add(report.device)
+        found.update(n.device for n in report.numerics)
+        found.update(w.device for w in report.waveforms)
+        found.update(a.device for a in report.alerts)
+        found.update(p.device for p in report.pump_events)
+    found.discard("")
+    return found

@@ -1,0 +1,161 @@
+"""The database storage behind the gateway: every message kept once, each observation on
+the visit in its device's room at the time it was measured, unassigned data kept."""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ketamine_clinic.accounts.models import User
+from ketamine_clinic.devices.gateway import Outcome
+from ketamine_clinic.monitoring.models import DeviceMessage, Observation, WaveformChunk
+from ketamine_clinic.monitoring.storage import (
+    DatabaseStorage,
+    decode_samples,
+    encode_samples,
+    storable,
+)
+from tests.monitoring.support import (
+    MONITOR,
+    T0,
+    inbound,
+    room_with_monitor,
+    visit_in_room,
+    vitals_message,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_observations_attach_to_the_visit_in_the_devices_room(personas: dict[str, User]) -> None:
+    room = room_with_monitor()
+    visit = visit_in_room(room, personas["nurse"], checked_in=T0 - timedelta(minutes=20))
+    results = DatabaseStorage().store_batch([inbound(vitals_message("M1", T0))])
+    assert [r.outcome for r in results] == [Outcome.STORED]
+    rows = list(Observation.objects.order_by("code").values_list("code", "value", "visit_id"))
+    assert rows == [(147842, Decimal("72.0000"), visit.pk), (150456, Decimal("98.0000"), visit.pk)]
+    message = DeviceMessage.objects.get()
+    assert (message.visit_id, message.room_id, message.device_eui64) == (visit.pk, room.pk, MONITOR)
+    assert message.raw.startswith("MSH|")
+
+
+def test_data_before_check_in_or_after_discharge_is_kept_unassigned(
+    personas: dict[str, User],
+) -> None:
+    room = room_with_monitor()
+    visit = visit_in_room(room, personas["nurse"], checked_in=T0, ended=T0 + timedelta(minutes=90))
+    storage = DatabaseStorage()
+    storage.store_batch(
+        [
+            inbound(vitals_message("early", T0 - timedelta(minutes=5))),
+            inbound(vitals_message("during", T0 + timedelta(minutes=30))),
+            inbound(vitals_message("late", T0 + timedelta(minutes=95))),
+        ]
+    )
+    by_message = dict(
+        Observation.objects.filter(code=147842).values_list("message__control_id", "visit_id")
+    )
+    assert by_message == {"early": None, "during": visit.pk, "late": None}
+
+
+def test_the_next_visit_in_the_room_gets_its_own_data(personas: dict[str, User]) -> None:
+    room = room_with_monitor()
+    first = visit_in_room(room, personas["nurse"], checked_in=T0, ended=T0 + timedelta(hours=1))
+    second = visit_in_room(room, personas["nurse"], checked_in=T0 + timedelta(hours=2))
+    DatabaseStorage().store_batch(
+        [
+            inbound(vitals_message("a", T0 + timedelta(minutes=30))),
+            inbound(vitals_message("b", T0 + timedelta(hours=2, minutes=30))),
+        ]
+    )
+    assert dict(
+        Observation.objects.filter(code=147842).values_list("message__control_id", "visit_id")
+    ) == {"a": first.pk, "b": second.pk}
+
+
+def test_an_unregistered_device_is_stored_without_room_or_visit(db: None) -> None:
+    DatabaseStorage().store_batch([inbound(vitals_message("u1", T0, device="FFEEDDCCBBAA9988"))])
+    rows: list[tuple[object, ...]] = list(
+        Observation.objects.values_list("device_eui64", "room_id", "visit_id")
+    )
+    assert rows == [("FFEEDDCCBBAA9988", None, None)] * 2
+
+
+def test_a_resend_is_not_stored_twice_and_a_reused_id_is_flagged(db: None) -> None:
+    storage = DatabaseStorage()
+    text = vitals_message("M7", T0)
+    assert storage.store_batch([inbound(text)])[0].outcome is Outcome.STORED
+    # The same bytes again (lost ACK), twice in one batch as well.
+    again = storage.store_batch([inbound(text), inbound(text)])
+    assert [r.outcome for r in again] == [Outcome.DUPLICATE, Outcome.DUPLICATE]
+    other = storage.store_one(inbound(vitals_message("M7", T0, heart_rate="75")))
+    assert other == type(other)(Outcome.STORED, control_id_reused=True)
+    assert DeviceMessage.objects.count() == 2
+    assert list(DeviceMessage.objects.values_list("control_id_reused", flat=True)) == [
+        False,
+        True,
+    ]
+    assert Observation.objects.filter(code=147842).count() == 2
+
+
+@pytest.mark.parametrize("raw", ["-100", "-?-", ""])
+def test_an_invalid_value_is_stored_as_invalid_never_zero(db: None, raw: str) -> None:
+    DatabaseStorage().store_batch([inbound(vitals_message("i", T0, spo2=raw))])
+    row = Observation.objects.get(code=150456)
+    assert row.value is None
+    assert row.raw_value == raw
+
+
+def test_a_vendor_variant_is_stored_under_the_clinics_code_with_what_was_mapped(
+    db: None,
+) -> None:
+    cuff = ("OBX|4|NM|150301^MDC_PRESS_CUFF_SYS^MDC|1.2.1.1|131|266016^MDC_DIM_MMHG^MDC|||||R",)
+    DatabaseStorage().store_batch([inbound(vitals_message("v", T0, extra_obx=cuff))])
+    row = Observation.objects.get(code=150021)
+    assert (row.name, row.value, row.mapped_from) == (
+        "MDC_PRESS_BLD_NONINV_SYS",
+        Decimal("131.0000"),
+        "150301 MDC_PRESS_CUFF_SYS",
+    )
+    assert "150301 MDC_PRESS_CUFF_SYS -> 150021" in DeviceMessage.objects.get().mappings
+
+
+def test_a_waveform_is_stored_with_its_rate_and_invalid_samples(db: None) -> None:
+    pleth = (
+        "OBX|4|NA|150452^MDC_PULS_OXIM_PLETH^MDC|1.1.2.2|0.5^0.75^-?-^1|262656^MDC_DIM_DIMLESS^MDC"
+        "|||||R",
+        "OBX|5|NM|67975^MDC_ATTR_SAMP_RATE^MDC|1.1.2.2.1|125|2720^MDC_DIM_PER_SEC^MDC|||||R",
+    )
+    DatabaseStorage().store_batch([inbound(vitals_message("w", T0, extra_obx=pleth))])
+    chunk = WaveformChunk.objects.get()
+    assert (chunk.code, chunk.sample_rate_hz, chunk.sample_count) == (150452, 125, 4)
+    assert decode_samples(chunk.samples) == [0.5, 0.75, None, 1.0]
+
+
+def test_a_value_too_large_to_be_a_measurement_is_stored_as_invalid(db: None) -> None:
+    DatabaseStorage().store_batch([inbound(vitals_message("big", T0, heart_rate="1E+30"))])
+    row = Observation.objects.get(code=147842)
+    assert (row.value, row.raw_value) == (None, "1E+30")
+
+
+@given(st.lists(st.one_of(st.none(), st.floats(-1e6, 1e6, width=32)), max_size=300))
+def test_samples_round_trip(samples: list[float | None]) -> None:
+    decoded = decode_samples(encode_samples(samples))
+    assert len(decoded) == len(samples)
+    for got, sent in zip(decoded, samples, strict=True):
+        assert (got is None) == (sent is None or math.isnan(sent))
+        if got is not None and sent is not None:
+            assert got == sent
+
+
+def test_storable_keeps_four_places_and_refuses_the_absurd() -> None:
+    assert storable(Decimal("98.123456")) == Decimal("98.1235")
+    assert storable(Decimal("9999999999.9999")) == Decimal("9999999999.9999")
+    assert storable(Decimal("10000000000")) is None
+    assert storable(Decimal("123456.7"), 8, 2) == Decimal("123456.70")
+    assert storable(Decimal("1234567"), 8, 2) is None
