@@ -39,6 +39,9 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
     ],
     "pk": ["simulate", "tci", "population"],
     "score": ["--answers", "--list", "--json", "phq9", "cssrs_screener"],
+    "gateway": ["--host", "--port", "--writers"],
+    "observations": ["--json", "--device", "--since", "--visit", "--limit"],
+    "simulate": ["room"],
 }
 
 

@@ -16,7 +16,9 @@ from ketamine_clinic.cli import (
     createuser,
     demo,
     dose_cmd,
+    gateway_cmd,
     migrate,
+    observations_cmd,
     pk_cmd,
     score_cmd,
     serve,
@@ -37,6 +39,8 @@ SUBCOMMANDS: list[Subcommand] = [
     pk_cmd.COMMAND,
     score_cmd.COMMAND,
     simulate_cmd.COMMAND,
+    gateway_cmd.COMMAND,
+    observations_cmd.COMMAND,
 ]
 
 

@@ -22,7 +22,7 @@ from datetime import datetime
 from decimal import Decimal
 
 import numpy as np
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 
 from ketamine_clinic.devices.gateway import Inbound, Outcome, StoreResult
@@ -95,6 +95,21 @@ class RoomVisits:
         return None
 
 
+def _reconnect_if_broken() -> None:
+    """Drop this thread's connection if it broke (the database went away), so the next
+    batch opens a new one: the gateway's writer threads live for days, and Django checks
+    connections only around web requests. Not inside a transaction (a test's)."""
+    # Not close_if_unusable_or_obsolete: with CONN_MAX_AGE 0 it closes every time, and a
+    # reconnect per batch would cost more than the batch.
+    if connection.in_atomic_block or connection.connection is None:
+        return
+    if connection.errors_occurred:
+        if connection.is_usable():
+            connection.errors_occurred = False
+        else:
+            connection.close()
+
+
 def encode_samples(samples: Sequence[float | None]) -> bytes:
     """float32 little-endian, NaN where the device sent an invalid sample."""
     values = np.array([np.nan if s is None else s for s in samples], dtype="<f4")
@@ -110,10 +125,12 @@ class DatabaseStorage:
     """``devices.gateway.Storage`` on Django's database (SQLite or PostgreSQL)."""
 
     def store_batch(self, batch: Sequence[Inbound]) -> list[StoreResult]:
+        _reconnect_if_broken()
         with transaction.atomic():
             return self._store(batch)
 
     def store_one(self, item: Inbound) -> StoreResult:
+        _reconnect_if_broken()
         try:
             with transaction.atomic():
                 return self._store([item])[0]

@@ -1,0 +1,57 @@
+"""`ketamine-clinic gateway`: the device gateway (HL7 v2 over MLLP) for monitors and pumps.
+
+Devices connect to it and keep their connection open; every message is stored before it
+is acknowledged. Honours DATABASE_URL like every command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from ketamine_clinic.cli.base import CliError, Subcommand, positive_int, setup_django
+
+DEFAULT_PORT = 2575  # the port HL7 over MLLP is registered on (IANA "hl7")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: this machine only)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"TCP port (default: {DEFAULT_PORT})"
+    )
+    parser.add_argument(
+        "--writers",
+        type=positive_int,
+        default=None,
+        help="parallel database writers (default: 1 on SQLite, 2 on PostgreSQL)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    if not 0 <= args.port <= 65535:
+        raise CliError(f"--port: {args.port} is not a TCP port (0-65535)")
+    setup_django()
+    from django.conf import settings
+
+    from ketamine_clinic.monitoring.gateway_runtime import serve_gateway
+
+    sqlite = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+    if sqlite and args.writers and args.writers > 1:
+        raise CliError("--writers: SQLite takes one writer; set DATABASE_URL to PostgreSQL")
+    try:
+        asyncio.run(serve_gateway(args.host, args.port, writers=args.writers))
+    except OSError as error:
+        raise CliError(
+            f"--port: cannot listen on {args.host}:{args.port} ({error.strerror})"
+        ) from None
+    return 0
+
+
+COMMAND = Subcommand(
+    name="gateway",
+    help="Run the device gateway: monitors and pumps send HL7 over MLLP (default port 2575).",
+    configure=configure,
+    run=run,
+)

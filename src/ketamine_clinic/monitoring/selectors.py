@@ -1,0 +1,72 @@
+"""Reads of what devices sent. Each read of patient data is audited by its caller's path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ketamine_clinic.accounts.models import User
+from ketamine_clinic.audit.enums import AuditAction
+from ketamine_clinic.audit.services import audit_record
+from ketamine_clinic.monitoring.models import Observation
+
+# One command's output; a longer history is read page by page with --since.
+OBSERVATIONS_MAX_ROWS = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class ObservationFilter:
+    device: str = ""
+    since: datetime | None = None
+    visit_id: int | None = None
+    limit: int = OBSERVATIONS_MAX_ROWS
+
+
+def observations_list(filters: ObservationFilter, *, by: User | None) -> list[dict[str, Any]]:
+    """Stored numeric observations, oldest first, as plain dicts (the JSON the CLI prints).
+
+    ``value`` is None for an invalid measurement (``raw_value`` says what the device sent);
+    ``visit`` is None for data no visit was running for (unassigned). The read is audited
+    with the filter and the visits it returned.
+    """
+    rows = Observation.objects.all()
+    if filters.device:
+        rows = rows.filter(device_eui64=filters.device.upper())
+    if filters.since is not None:
+        rows = rows.filter(observed_at__gte=filters.since)
+    if filters.visit_id is not None:
+        rows = rows.filter(visit_id=filters.visit_id)
+    values = rows.order_by("observed_at", "id").values(
+        "code", "name", "value", "raw_value", "unit", "device_eui64", "observed_at",
+        "visit_id", "room__name", "mapped_from",
+    )[: filters.limit]  # fmt: skip
+    result = [
+        {
+            "code": row["code"],
+            "name": row["name"],
+            "value": float(row["value"]) if row["value"] is not None else None,
+            "valid": row["value"] is not None,
+            "raw_value": row["raw_value"],
+            "unit": row["unit"],
+            "device": row["device_eui64"],
+            "observed_at": row["observed_at"].isoformat(),
+            "visit": row["visit_id"],
+            "room": row["room__name"],
+            "mapped_from": row["mapped_from"] or None,
+        }
+        for row in values
+    ]
+    audit_record(
+        action=AuditAction.READ,
+        actor=by,
+        object_type="device_observations",
+        detail={
+            "device": filters.device,
+            "since": filters.since.isoformat() if filters.since else None,
+            "visit": filters.visit_id,
+            "count": len(result),
+            "visit_ids": sorted({r["visit"] for r in result if r["visit"] is not None}),
+        },
+    )
+    return result
