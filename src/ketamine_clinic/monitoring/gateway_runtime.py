@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 
 from ketamine_clinic.devices.gateway import Gateway
+from ketamine_clinic.monitoring.publisher import LivePublisher
 from ketamine_clinic.monitoring.storage import DatabaseStorage
 
 log = logging.getLogger("ketamine_clinic.monitoring.gateway")
@@ -26,12 +27,17 @@ def default_writers() -> int:
     return 1 if engine.endswith("sqlite3") else 2
 
 
-def clinic_gateway(*, writers: int | None = None, max_batch: int = 500) -> Gateway:
+def clinic_gateway(
+    *, writers: int | None = None, max_batch: int = 500, live: bool = True
+) -> Gateway:
+    """The gateway on the clinic's database; with ``live``, what it stores is published
+    to the live views after each commit."""
     return Gateway(
         DatabaseStorage(),
         local_zone=ZoneInfo(settings.TIME_ZONE),
         writers=writers or default_writers(),
         max_batch=max_batch,
+        after_commit=LivePublisher() if live else None,
     )
 
 

@@ -216,3 +216,113 @@ class PumpReport(InsertOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.event_name} at {self.at}"
+
+
+class AlarmPriority(models.TextChoices):
+    """IEC 60601-1-8 priorities (reference/devices.md)."""
+
+    HIGH = "high", "High"
+    MEDIUM = "medium", "Medium"
+    LOW = "low", "Low"
+    ADVISORY = "advisory", "Advisory"
+
+
+class AlarmKind(models.TextChoices):
+    PHYSIOLOGICAL = "physiological", "Physiological"
+    TECHNICAL = "technical", "Technical"
+    ADVISORY = "advisory", "Advisory"
+
+
+class AlarmState(models.TextChoices):
+    ACTIVE = "active", "Active"
+    CLEARED = "cleared", "Condition over, waiting for acknowledgement (latched)"
+    ENDED = "ended", "Ended"
+
+
+class Alarm(models.Model):
+    """One alarm the clinic's alarm engine raised, with its current state.
+
+    The state changes (acknowledged, silenced, escalated, ended); what changed, who did
+    it and when is in ``AlarmEvent``, which is never edited.
+    """
+
+    alarm_id = models.CharField(max_length=80, unique=True, help_text="the engine's id")
+    room = models.ForeignKey("booking.Room", on_delete=models.PROTECT, related_name="alarms")
+    visit = models.ForeignKey(
+        "visits.Visit", null=True, blank=True, on_delete=models.PROTECT, related_name="alarms"
+    )
+    condition = models.CharField(max_length=48)
+    parameter_code = models.PositiveIntegerField(null=True, blank=True, help_text="MDC code")
+    priority = models.CharField(max_length=8, choices=AlarmPriority.choices)
+    kind = models.CharField(max_length=16, choices=AlarmKind.choices)
+    message = models.CharField(max_length=200)
+    value = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    limit = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    raised_at = models.DateTimeField()
+    state = models.CharField(max_length=8, choices=AlarmState.choices, default=AlarmState.ACTIVE)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    silenced_until = models.DateTimeField(null=True, blank=True)
+    escalation_tier = models.PositiveSmallIntegerField(default=1)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        indexes = [
+            models.Index(fields=["room", "state"], name="monitoring_alarm_room"),
+            models.Index(fields=["visit", "raised_at"], name="monitoring_alarm_visit"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.priority} {self.condition} in room {self.room_id} at {self.raised_at}"
+
+
+class AlarmEventKind(models.TextChoices):
+    RAISED = "raised", "Raised"
+    UPDATED = "updated", "Changed"
+    CLEARED = "cleared", "Condition over"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    SILENCED = "silenced", "Audio paused"
+    SILENCE_ENDED = "silence_ended", "Audio resumed"
+    ESCALATED = "escalated", "Escalated"
+    ENDED = "ended", "Ended"
+    INTERLOCK = "interlock", "Pump paused by the interlock"
+
+
+class AlarmEvent(InsertOnlyModel):
+    """What happened to an alarm: who responded and when (``by`` empty: the system)."""
+
+    alarm = models.ForeignKey(Alarm, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=16, choices=AlarmEventKind.choices)
+    at = models.DateTimeField()
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    detail = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} at {self.at}"
+
+
+class AlarmStrip(InsertOnlyModel):
+    """The waveform from 10 s before to 10 s after an alarm, kept with the alarm."""
+
+    alarm = models.ForeignKey(Alarm, on_delete=models.PROTECT, related_name="strips")
+    code = models.PositiveIntegerField(help_text="MDC code")
+    name = models.CharField(max_length=64)
+    start_at = models.DateTimeField()
+    sample_rate_hz = models.PositiveIntegerField()
+    sample_count = models.PositiveIntegerField()
+    samples = models.BinaryField()
+
+    class Meta:
+        ordering = ["alarm", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.name} strip of {self.alarm_id}"
