@@ -26,6 +26,7 @@ from ketamine_clinic.devices.hl7_codec import (
     Segment,
     parse_numeric,
     parse_timestamp,
+    unescape,
 )
 
 ReportKind = Literal["observation", "alert", "pump_event"]
@@ -201,12 +202,22 @@ def _eui64(segment: Segment, number: int) -> str:
 
 
 def _code(segment: Segment, number: int) -> tuple[int, str]:
-    raw_code = segment.component(number, 1)
+    """A coded element's code (as an int; 0 for a vendor's non-numeric local code, e.g.
+    Philips MDIL, kept by its name) and its name; one split of the raw field."""
+    d = segment.delimiters
+    raw = segment.raw(number)
+    if d.repetition in raw:
+        raw = raw.split(d.repetition, 1)[0]
+    parts = raw.split(d.component, 2)
+    first = parts[0]
+    name = parts[1] if len(parts) > 1 else ""
+    if d.escape in raw:
+        first, name = unescape(first, d), unescape(name, d)
     try:
-        code = int(raw_code)
+        code = int(first)
     except ValueError:
-        code = 0  # a vendor's local code (e.g. Philips MDIL): kept by name
-    return code, segment.component(number, 2)
+        code = 0
+    return code, name
 
 
 class _Reader:
@@ -223,13 +234,21 @@ class _Reader:
         self.alerts: list[AlertReport] = []
         self.pump_events: list[PumpEventReport] = []
         self.mappings: list[str] = []
+        self._times: dict[str, datetime] = {}
 
     def _time(self, segment: Segment, number: int, where: str, default: datetime) -> datetime:
-        try:
-            moment = _aware(parse_timestamp(segment.field(number)), self.zone)
-        except Hl7ParseError as error:
-            raise PcdRejected(f"{where}: {error}") from None
-        return moment or default
+        text = segment.raw(number)
+        if not text:
+            return default
+        moment = self._times.get(text)
+        if moment is None:
+            # Rows of one message mostly share a time: read each distinct one once.
+            try:
+                moment = _aware(parse_timestamp(segment.field(number)), self.zone) or default
+            except Hl7ParseError as error:
+                raise PcdRejected(f"{where}: {error}") from None
+            self._times[text] = moment
+        return moment
 
     def _rows(self) -> list[tuple[Segment, list[Segment], datetime]]:
         """Each OBR with its OBX rows and its time (OBR-7, else MSH-7)."""

@@ -20,12 +20,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 
 from ketamine_clinic.devices.gateway import Inbound, Outcome, StoreResult
+from ketamine_clinic.monitoring.bulk import allocate_ids, insert_rows
 from ketamine_clinic.monitoring.models import (
     Device,
     DeviceAlert,
@@ -189,120 +191,97 @@ class DatabaseStorage:
             room = rooms.get(device)
             return room, stays.visit_at(room, moment)
 
-        messages = []
-        for item, was_reused in zip(items, reused, strict=True):
+        ids = allocate_ids(DeviceMessage, len(items))
+        messages: list[tuple[Any, ...]] = []
+        observations: list[tuple[Any, ...]] = []
+        waves: list[tuple[Any, ...]] = []
+        alerts: list[tuple[Any, ...]] = []
+        pumps: list[tuple[Any, ...]] = []
+        for message_id, item, was_reused in zip(ids, items, reused, strict=True):
             report = item.report
             room, visit = place(report.device, report.sent_at)
             messages.append(
-                DeviceMessage(
-                    sender=report.sender,
-                    control_id=report.control_id,
-                    content_sha256=item.content_sha256,
-                    message_type=report.message_type,
-                    sent_at=report.sent_at,
-                    received_at=item.received_at,
-                    peer=item.peer[:64],
-                    device_eui64=report.device,
-                    room_id=room,
-                    visit_id=visit,
-                    control_id_reused=was_reused,
-                    mappings="\n".join(report.mappings),
-                    raw=item.text,
+                (
+                    message_id, report.sender[:255], report.control_id[:199],
+                    item.content_sha256, report.message_type[:16], report.sent_at,
+                    item.received_at, item.peer[:64], report.device[:16], room, visit,
+                    was_reused, "\n".join(report.mappings), item.text,
                 )
-            )
+            )  # fmt: skip
             if was_reused:
                 log.warning(
                     "sender %s reused control id %s for a different message",
                     report.sender,
                     report.control_id,
                 )
-        DeviceMessage.objects.bulk_create(messages)
-        observations: list[Observation] = []
-        waves: list[WaveformChunk] = []
-        alerts: list[DeviceAlert] = []
-        pumps: list[PumpReport] = []
-        for item, message in zip(items, messages, strict=True):
-            report = item.report
             for n in report.numerics:
                 room, visit = place(n.device, n.observed_at)
                 observations.append(
-                    Observation(
-                        message_id=message.pk,
-                        device_eui64=n.device,
-                        room_id=room,
-                        visit_id=visit,
-                        code=n.code,
-                        name=n.name[:64],
-                        value=storable(n.value),
-                        raw_value=n.raw_value[:32],
-                        unit=n.unit[:40],
-                        observed_at=n.observed_at,
-                        status=n.status[:2],
-                        mapped_from=n.mapped_from[:80],
+                    (
+                        message_id, n.device[:16], room, visit, n.code, n.name[:64],
+                        storable(n.value), n.raw_value[:32], n.unit[:40], n.observed_at,
+                        n.status[:2], n.mapped_from[:80],
                     )
-                )
+                )  # fmt: skip
             for w in report.waveforms:
                 room, visit = place(w.device, w.start_at)
                 waves.append(
-                    WaveformChunk(
-                        message_id=message.pk,
-                        device_eui64=w.device,
-                        room_id=room,
-                        visit_id=visit,
-                        code=w.code,
-                        name=w.name[:64],
-                        unit=w.unit[:40],
-                        start_at=w.start_at,
-                        sample_rate_hz=w.sample_rate_hz,
-                        sample_count=len(w.samples),
-                        samples=encode_samples(w.samples),
+                    (
+                        message_id, w.device[:16], room, visit, w.code, w.name[:64],
+                        w.unit[:40], w.start_at, w.sample_rate_hz, len(w.samples),
+                        encode_samples(w.samples),
                     )
-                )
+                )  # fmt: skip
             for a in report.alerts:
                 room, visit = place(a.device, a.at)
                 alerts.append(
-                    DeviceAlert(
-                        message_id=message.pk,
-                        device_eui64=a.device,
-                        room_id=room,
-                        visit_id=visit,
-                        alert_id=a.alert_id[:64],
-                        source_code=a.source_code,
-                        source_name=a.source_name[:64],
-                        event_code=a.event_code,
-                        event_name=a.event_name[:64],
-                        priority=a.priority,
-                        source=a.source,
-                        phase=a.phase[:16],
-                        state=a.state[:16],
-                        inactivation=a.inactivation[:24],
-                        value=storable(a.value),
-                        unit=a.unit[:40],
-                        at=a.at,
+                    (
+                        message_id, a.device[:16], room, visit, a.alert_id[:64],
+                        a.source_code, a.source_name[:64], a.event_code, a.event_name[:64],
+                        a.priority, a.source, a.phase[:16], a.state[:16],
+                        a.inactivation[:24], storable(a.value), a.unit[:40], a.at,
                     )
-                )
+                )  # fmt: skip
             for p in report.pump_events:
                 room, visit = place(p.device, p.at)
                 pumps.append(
-                    PumpReport(
-                        message_id=message.pk,
-                        device_eui64=p.device,
-                        room_id=room,
-                        visit_id=visit,
-                        event_code=p.event_code,
-                        event_name=p.event_name[:64],
-                        program_id=p.program_id[:64],
-                        at=p.at,
-                        rate_ml_per_h=storable(p.rate_ml_per_h, 8, 2),
-                        volume_delivered_ml=storable(p.volume_delivered_ml, 8, 3),
-                        volume_remaining_ml=storable(p.volume_remaining_ml, 8, 3),
-                        dose_delivered_mg=storable(p.dose_delivered_mg, 8, 3),
+                    (
+                        message_id, p.device[:16], room, visit, p.event_code,
+                        p.event_name[:64], p.program_id[:64], p.at,
+                        storable(p.rate_ml_per_h, 8, 2), storable(p.volume_delivered_ml, 8, 3),
+                        storable(p.volume_remaining_ml, 8, 3),
+                        storable(p.dose_delivered_mg, 8, 3),
                     )
-                )
-        Observation.objects.bulk_create(observations, batch_size=2000)
-        WaveformChunk.objects.bulk_create(waves, batch_size=500)
-        DeviceAlert.objects.bulk_create(alerts)
-        PumpReport.objects.bulk_create(pumps)
+                )  # fmt: skip
+        insert_rows(DeviceMessage, MESSAGE_FIELDS, messages)
+        insert_rows(Observation, OBSERVATION_FIELDS, observations)
+        insert_rows(WaveformChunk, WAVEFORM_FIELDS, waves)
+        insert_rows(DeviceAlert, ALERT_FIELDS, alerts)
+        insert_rows(PumpReport, PUMP_FIELDS, pumps)
+
+
+# The order of each row tuple built in ``_insert``.
+MESSAGE_FIELDS = (
+    "id", "sender", "control_id", "content_sha256", "message_type", "sent_at",
+    "received_at", "peer", "device_eui64", "room", "visit", "control_id_reused",
+    "mappings", "raw",
+)  # fmt: skip
+_PLACED = ("message", "device_eui64", "room", "visit")
+OBSERVATION_FIELDS = (
+    *_PLACED, "code", "name", "value", "raw_value", "unit", "observed_at", "status",
+    "mapped_from",
+)  # fmt: skip
+WAVEFORM_FIELDS = (
+    *_PLACED, "code", "name", "unit", "start_at", "sample_rate_hz", "sample_count", "samples",
+)  # fmt: skip
+ALERT_FIELDS = (
+    *_PLACED, "alert_id", "source_code", "source_name", "event_code", "event_name",
+    "priority", "source", "phase", "state", "inactivation", "value", "unit", "at",
+)  # fmt: skip
+PUMP_FIELDS = (
+    *_PLACED, "event_code", "event_name", "program_id", "at", "rate_ml_per_h",
+    "volume_delivered_ml", "volume_remaining_ml", "dose_delivered_mg",
+)  # fmt: skip
 
 
 def _moments(item: Inbound) -> Iterable[datetime]:
