@@ -25,7 +25,7 @@ from typing import Final
 from ketamine_clinic.devices.hl7_codec import Hl7ParseError, parse_message
 from ketamine_clinic.devices.mllp import MllpDecoder, frame
 from ketamine_clinic.devices.pcd_build import read_acknowledgement
-from ketamine_clinic.devices.sim.clock import SimClock
+from ketamine_clinic.devices.sim.clock import Clock
 
 log = logging.getLogger("ketamine_clinic.devices.sim.link")
 
@@ -73,7 +73,7 @@ class MllpLink:
         host: str,
         port: int,
         *,
-        clock: SimClock,
+        clock: Clock,
         ack_timeout_s: float = DEFAULT_ACK_TIMEOUT_S,
         max_tries: int = MAX_TRIES,
         outbox_limit: int = DEFAULT_OUTBOX_LIMIT,

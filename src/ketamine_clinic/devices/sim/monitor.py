@@ -32,7 +32,7 @@ from ketamine_clinic.devices.pcd_build import (
     build_observation,
     decimal_of,
 )
-from ketamine_clinic.devices.sim.clock import SimClock
+from ketamine_clinic.devices.sim.clock import Clock
 from ketamine_clinic.devices.sim.link import MllpLink
 from ketamine_clinic.devices.sim.patient import NibpMeasurement, VirtualPatient, Vitals
 
@@ -62,7 +62,7 @@ class SimulatedMonitor:
         sender: Sender,
         link: MllpLink,
         *,
-        clock: SimClock,
+        clock: Clock,
         config: MonitorConfig | None = None,
         control_ids: ControlIds | None = None,
     ) -> None:
