@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from ketamine_clinic.alarms.engine import AlarmEngine, AlarmInputInvalid
-from ketamine_clinic.alarms.enums import AlarmKind, Priority, Side
+from ketamine_clinic.alarms.enums import AlarmChange, AlarmKind, Priority, Side
 from ketamine_clinic.alarms.events import (
     AlarmAcknowledged,
     AlarmCleared,
@@ -94,7 +94,14 @@ def test_priority_rises_within_one_condition_and_never_falls() -> None:
     [medium] = of(AlarmRaised, feed(engine, SPO2, ["89"] * 16))  # medium at 15 s
     events = feed(engine, SPO2, ["84"] * 11, start=16)  # < 85 from 16 s: high at 26 s
     assert of(AlarmRaised, events) == []
-    [updated] = of(AlarmUpdated, events)
+    worse, updated = of(AlarmUpdated, events)
+    assert (worse.change, worse.value, worse.priority, worse.at) == (
+        AlarmChange.WORSE_VALUE,
+        Decimal(84),
+        Priority.MEDIUM,
+        t(16),
+    )
+    assert updated.change is AlarmChange.PRIORITY_RAISED
     assert (updated.alarm_id, updated.priority, updated.at, updated.limit) == (
         medium.alarm_id,
         Priority.HIGH,
@@ -108,6 +115,22 @@ def test_priority_rises_within_one_condition_and_never_falls() -> None:
         Priority.HIGH,
         Decimal("88"),
         True,
+    )
+
+
+def test_each_new_worst_value_is_recorded_once() -> None:
+    engine = started()
+    [raised] = of(AlarmRaised, feed(engine, SPO2, ["89"] * 16))
+    events = feed(engine, SPO2, ["88", "89", "88", "87", "87", "89"], start=16)
+    assert [(e.change, e.value, e.at) for e in of(AlarmUpdated, events)] == [
+        (AlarmChange.WORSE_VALUE, Decimal(88), t(16)),
+        (AlarmChange.WORSE_VALUE, Decimal(87), t(19)),
+    ]
+    [view] = engine.state(ROOM)
+    assert (view.alarm_id, view.value, view.worst_value) == (
+        raised.alarm_id,
+        Decimal(89),
+        Decimal(87),
     )
 
 
@@ -145,8 +168,9 @@ def test_a_latched_alarm_whose_condition_returns_is_the_same_alarm() -> None:
     events = feed(engine, SPO2, ["83"] * 11, start=12)
     assert of(AlarmRaised, events) == []
     [updated] = of(AlarmUpdated, events)
-    assert (updated.alarm_id, updated.condition_active, updated.at) == (
+    assert (updated.alarm_id, updated.change, updated.condition_active, updated.at) == (
         raised.alarm_id,
+        AlarmChange.CONDITION_BACK,
         True,
         t(22),
     )
@@ -170,8 +194,12 @@ def test_an_acknowledged_alarm_that_gets_worse_sounds_again() -> None:
     engine = started()
     [raised] = of(AlarmRaised, feed(engine, SPO2, ["88"] * 16))
     engine.acknowledge(raised.alarm_id, "nurse.lee", t(16))
-    [updated] = of(AlarmUpdated, feed(engine, SPO2, ["80"] * 11, start=17))
-    assert (updated.priority, updated.audible) == (Priority.HIGH, True)
+    [_worse, updated] = of(AlarmUpdated, feed(engine, SPO2, ["80"] * 11, start=17))
+    assert (updated.change, updated.priority, updated.audible) == (
+        AlarmChange.PRIORITY_RAISED,
+        Priority.HIGH,
+        True,
+    )
     [view] = engine.state(ROOM)
     assert view.acknowledged_by is None
 

@@ -32,7 +32,6 @@ monitored, so a monitor left on in an empty room does not alarm the station.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Final
@@ -42,6 +41,7 @@ from ketamine_clinic.alarms.enums import (
     DEVICE_REPORTED,
     PRIORITY_RANK,
     TIERS,
+    AlarmChange,
     AlarmKind,
     InterlockCommand,
     Priority,
@@ -63,7 +63,16 @@ from ketamine_clinic.alarms.events import (
     AlarmView,
     InterlockAction,
 )
-from ketamine_clinic.alarms.limits import AlarmRule, ClinicAlarmLimits, label
+from ketamine_clinic.alarms.limits import ClinicAlarmLimits, label
+from ketamine_clinic.alarms.live import LiveAdvisory, LiveAlarm, Pending, RoomState, Tier
+from ketamine_clinic.alarms.messages import (
+    TECHNICAL_MESSAGES,
+    invalid_condition,
+    invalid_message,
+    no_data_condition,
+    no_data_message,
+    physiological_message,
+)
 from ketamine_clinic.alarms.policy import AlarmPolicy
 from ketamine_clinic.devices import mdc
 
@@ -81,113 +90,7 @@ class AlarmNotActive(LookupError):
     """Acknowledge or silence of an alarm (or room) that is not on: it ended, or never was."""
 
 
-_TECHNICAL_MESSAGES: Final[dict[TechnicalKind, str]] = {
-    TechnicalKind.SENSOR_OFF: "Sensor off: check the probe",
-    TechnicalKind.LEAD_OFF: "ECG lead off: check the electrodes",
-    TechnicalKind.CUFF_ERROR: "NIBP cuff error: check the cuff and repeat the reading",
-    TechnicalKind.PUMP_OCCLUSION: "Pump occlusion: the infusion has stopped, check the line",
-    TechnicalKind.PUMP_NEAR_END: "Syringe near end: prepare the next step",
-    TechnicalKind.PUMP_EMPTY: "Syringe empty: the infusion has stopped",
-}
-# What to check when a parameter's values are invalid.
-_CHECK: Final[dict[int, str]] = {
-    mdc.HEART_RATE.code: "check the ECG leads",
-    mdc.SPO2.code: "check the probe",
-    mdc.PULSE_RATE_OXIMETER.code: "check the probe",
-    mdc.NIBP_SYSTOLIC.code: "check the cuff",
-    mdc.NIBP_DIASTOLIC.code: "check the cuff",
-    mdc.NIBP_MEAN.code: "check the cuff",
-    mdc.RESP_RATE.code: "check the sensor",
-    mdc.TEMPERATURE.code: "check the probe",
-}
 _SIDES: Final = (Side.LOW, Side.HIGH)
-
-
-@dataclass(frozen=True, slots=True)
-class _Tier:
-    """One rule's threshold on one side, ready for the hot path."""
-
-    rule: AlarmRule
-    threshold: Decimal
-    delay: timedelta
-
-
-@dataclass(slots=True)
-class _Pending:
-    """A physiological condition's breach timers (one per tier) and the last valid value."""
-
-    code: int
-    side: Side
-    condition: str
-    tiers: tuple[_Tier, ...]  # least urgent first
-    since: list[datetime | None]
-
-
-@dataclass(slots=True)
-class _Alarm:
-    alarm_id: str
-    room: str
-    condition: str
-    parameter_code: int | None
-    kind: AlarmKind
-    priority: Priority
-    value: Decimal | None
-    limit: Decimal | None
-    message: str
-    latching: bool
-    raised_at: datetime
-    condition_active: bool = True
-    acknowledged_by: str | None = None
-    silenced_until: datetime | None = None
-    tier: int = 1
-    next_escalation_at: datetime | None = None
-    interlocked: bool = False
-
-    @property
-    def audible(self) -> bool:
-        return self.acknowledged_by is None and self.silenced_until is None
-
-    def view(self) -> AlarmView:
-        return AlarmView(
-            alarm_id=self.alarm_id,
-            room=self.room,
-            condition=self.condition,
-            parameter_code=self.parameter_code,
-            kind=self.kind,
-            priority=self.priority,
-            value=self.value,
-            limit=self.limit,
-            message=self.message,
-            condition_active=self.condition_active,
-            acknowledged_by=self.acknowledged_by,
-            silenced_until=self.silenced_until,
-            audible=self.audible,
-            tier=self.tier,
-            raised_at=self.raised_at,
-        )
-
-
-@dataclass(slots=True)
-class _Advisory:
-    advisory_id: str
-    rule: AdvisoryRule
-    value: Decimal
-    message: str
-    raised_at: datetime
-
-
-@dataclass(slots=True)
-class _Room:
-    key: str
-    limits: ClinicAlarmLimits
-    pending: dict[tuple[int, Side], _Pending]
-    infusing: bool = True
-    last_seen: dict[int, datetime] = field(default_factory=dict)  # parameters watched for data
-    last_value: dict[int, Decimal] = field(default_factory=dict)  # the last valid value
-    invalid_since: dict[int, datetime] = field(default_factory=dict)
-    alarms: dict[str, _Alarm] = field(default_factory=dict)  # by id, in raise order
-    advisory_since: dict[str, datetime] = field(default_factory=dict)
-    advisories: dict[str, _Advisory] = field(default_factory=dict)  # by rule name
 
 
 class AlarmEngine:
@@ -216,9 +119,9 @@ class AlarmEngine:
         self._invalid = timedelta(seconds=self._policy.invalid_s)
         self._escalation = timedelta(seconds=self._policy.escalation_after_s)
         self._no_data = {code: timedelta(seconds=s) for code, s in self._policy.no_data_s.items()}
-        self._rooms: dict[str, _Room] = {}
-        self._alarms: dict[str, _Alarm] = {}
-        self._by_condition: dict[tuple[str, str], _Alarm] = {}
+        self._rooms: dict[str, RoomState] = {}
+        self._alarms: dict[str, LiveAlarm] = {}
+        self._by_condition: dict[tuple[str, str], LiveAlarm] = {}
         self._last_stamp: dict[tuple[str, str], tuple[str, int]] = {}
 
     # Rooms -----------------------------------------------------------------------------
@@ -241,7 +144,7 @@ class AlarmEngine:
         _aware(at)
         if room in self._rooms:
             raise AlarmInputInvalid("room", f"monitoring of {room!r} has already started")
-        state = _Room(key=room, limits=self._limits, pending={}, infusing=infusing)
+        state = RoomState(key=room, limits=self._limits, pending={}, infusing=infusing)
         self._rooms[room] = state
         self._set_limits(state, limits or self._limits)
         for code in expected:
@@ -297,14 +200,14 @@ class AlarmEngine:
         events: list[AlarmEvent] = []
         if code in self._no_data:
             state.last_seen[code] = at
-            gone = self._by_condition.get((room, _no_data_condition(code)))
+            gone = self._by_condition.get((room, no_data_condition(code)))
             if gone is not None and gone.condition_active:
                 self._condition_gone(gone, None, at, events)
         if value is None:
             self._invalid_value(state, code, at, events)
             return events
         if state.invalid_since.pop(code, None) is not None:
-            gone = self._by_condition.get((room, _invalid_condition(code)))
+            gone = self._by_condition.get((room, invalid_condition(code)))
             if gone is not None and gone.condition_active:
                 self._condition_gone(gone, value, at, events)
         state.last_value[code] = value
@@ -342,7 +245,7 @@ class AlarmEngine:
         events: list[AlarmEvent] = []
         alarm = self._by_condition.get((room, condition))
         if active:
-            message = _TECHNICAL_MESSAGES[kind] + (f" ({source})" if source else "")
+            message = TECHNICAL_MESSAGES[kind] + (f" ({source})" if source else "")
             if alarm is None:
                 self._raise(
                     state,
@@ -461,6 +364,7 @@ class AlarmEngine:
                 kind=AlarmKind.ADVISORY,
                 priority=None,
                 value=advisory.value,
+                worst_value=advisory.value,
                 limit=advisory.rule.limit,
                 message=advisory.message,
                 condition_active=True,
@@ -479,19 +383,19 @@ class AlarmEngine:
 
     # Physiological conditions ----------------------------------------------------------
 
-    def _set_limits(self, state: _Room, limits: ClinicAlarmLimits) -> None:
+    def _set_limits(self, state: RoomState, limits: ClinicAlarmLimits) -> None:
         state.limits = limits
         state.pending = {}
-        for code in limits.parameters:
+        for code in sorted(limits.parameters):
             rules = limits.for_parameter(code)
             for side in _SIDES:
                 tiers = tuple(
-                    _Tier(rule, threshold, timedelta(seconds=rule.delay_s))
+                    Tier(rule, threshold, timedelta(seconds=rule.delay_s))
                     for rule in rules
                     if (threshold := rule.threshold(side)) is not None
                 )
                 if tiers:
-                    state.pending[(code, side)] = _Pending(
+                    state.pending[(code, side)] = Pending(
                         code=code,
                         side=side,
                         condition=f"{rules[0].parameter.name}:{side}",
@@ -501,14 +405,14 @@ class AlarmEngine:
 
     def _evaluate(
         self,
-        state: _Room,
-        pending: _Pending,
+        state: RoomState,
+        pending: Pending,
         value: Decimal,
         at: datetime,
         events: list[AlarmEvent],
     ) -> None:
         low = pending.side is Side.LOW
-        worst: _Tier | None = None
+        worst: Tier | None = None
         breached_any = False
         since = pending.since
         for index, tier in enumerate(pending.tiers):
@@ -532,28 +436,50 @@ class AlarmEngine:
                     priority=worst.rule.priority,
                     value=value,
                     limit=worst.threshold,
-                    message=_message(pending.code, pending.side, value, worst),
+                    message=physiological_message(
+                        pending.code, pending.side, value, worst.threshold, worst.rule.priority
+                    ),
                     latching=worst.rule.latching,
                     at=at,
                     events=events,
                 )
             else:
-                alarm.value = value
-                if not alarm.condition_active:
-                    self._reactivate(alarm, value, at, events)
-                if PRIORITY_RANK[worst.rule.priority] > PRIORITY_RANK[alarm.priority]:
-                    self._upgrade(alarm, pending, worst, value, at, events)
+                self._still_on(alarm, pending, worst, value, at, events)
             self._interlock(state, alarm, at, events)
         elif alarm is not None and alarm.condition_active:
-            alarm.value = value
-            if not breached_any:
+            if breached_any:
+                self._still_on(alarm, pending, None, value, at, events)
+            else:
                 self._condition_gone(alarm, value, at, events)
+
+    def _still_on(
+        self,
+        alarm: LiveAlarm,
+        pending: Pending,
+        tier: Tier | None,
+        value: Decimal,
+        at: datetime,
+        events: list[AlarmEvent],
+    ) -> None:
+        """A breaching value for a raised alarm (``tier``: the worst tier past its delay)."""
+        alarm.value = value
+        worst = alarm.worst_value
+        worse = worst is None or (value < worst if pending.side is Side.LOW else value > worst)
+        if worse:
+            alarm.worst_value = value
+        if not alarm.condition_active:
+            self._reactivate(alarm, value, at, events)
+            worse = False  # the event that says it is back carries the value
+        if tier is not None and PRIORITY_RANK[tier.rule.priority] > PRIORITY_RANK[alarm.priority]:
+            self._upgrade(alarm, pending, tier, value, at, events)
+        elif worse:
+            events.append(_updated(alarm, AlarmChange.WORSE_VALUE, at))
 
     def _upgrade(
         self,
-        alarm: _Alarm,
-        pending: _Pending,
-        tier: _Tier,
+        alarm: LiveAlarm,
+        pending: Pending,
+        tier: Tier,
         value: Decimal,
         at: datetime,
         events: list[AlarmEvent],
@@ -562,15 +488,17 @@ class AlarmEngine:
         alarm.priority = tier.rule.priority
         alarm.limit = tier.threshold
         alarm.latching = alarm.latching or tier.rule.latching
-        alarm.message = _message(pending.code, pending.side, value, tier)
+        alarm.message = physiological_message(
+            pending.code, pending.side, value, tier.threshold, tier.rule.priority
+        )
         alarm.acknowledged_by = None
         alarm.silenced_until = None
         if alarm.priority is Priority.HIGH and alarm.next_escalation_at is None:
             alarm.next_escalation_at = at + self._escalation
-        events.append(_updated(alarm, at))
+        events.append(_updated(alarm, AlarmChange.PRIORITY_RAISED, at))
 
     def _interlock(
-        self, state: _Room, alarm: _Alarm, at: datetime, events: list[AlarmEvent]
+        self, state: RoomState, alarm: LiveAlarm, at: datetime, events: list[AlarmEvent]
     ) -> None:
         """A high-priority desaturation pauses the pump, when the clinic switched it on."""
         if (
@@ -595,7 +523,7 @@ class AlarmEngine:
     # Technical conditions found here ---------------------------------------------------
 
     def _invalid_value(
-        self, state: _Room, code: int, at: datetime, events: list[AlarmEvent]
+        self, state: RoomState, code: int, at: datetime, events: list[AlarmEvent]
     ) -> None:
         """An invalid value is never a breach: pending breaches start again; too long is technical."""
         for side in _SIDES:
@@ -616,26 +544,24 @@ class AlarmEngine:
 
     def _technical_found(
         self,
-        state: _Room,
+        state: RoomState,
         code: int,
         kind: TechnicalKind,
         at: datetime,
         events: list[AlarmEvent],
     ) -> None:
         condition = (
-            _no_data_condition(code) if kind is TechnicalKind.NO_DATA else _invalid_condition(code)
+            no_data_condition(code) if kind is TechnicalKind.NO_DATA else invalid_condition(code)
         )
         alarm = self._by_condition.get((state.key, condition))
         if alarm is not None:
             if not alarm.condition_active:
                 self._reactivate(alarm, None, at, events)
             return
-        name = label(code).short
         if kind is TechnicalKind.NO_DATA:
-            seconds = int(self._no_data[code].total_seconds())
-            message = f"No {name} data for {seconds} s: check the monitor and its connection"
+            message = no_data_message(code, int(self._no_data[code].total_seconds()))
         else:
-            message = f"{name} invalid: {_CHECK.get(code, 'check the sensor')}"
+            message = invalid_message(code)
         self._raise(
             state,
             condition=condition,
@@ -654,7 +580,7 @@ class AlarmEngine:
 
     def _evaluate_advisory(
         self,
-        state: _Room,
+        state: RoomState,
         rule: AdvisoryRule,
         value: Decimal,
         at: datetime,
@@ -675,7 +601,7 @@ class AlarmEngine:
         op = "<" if rule.side is Side.LOW else ">"
         message = f"{label(rule.parameter.code).short} {value} {op} {rule.limit}: {rule.advice}"
         advisory_id = self._new_id(state.key, f"advisory:{name}", at)
-        state.advisories[name] = _Advisory(advisory_id, rule, value, message, at)
+        state.advisories[name] = LiveAdvisory(advisory_id, rule, value, message, at)
         events.append(
             AdvisoryRaised(
                 advisory_id=advisory_id,
@@ -692,7 +618,7 @@ class AlarmEngine:
 
     def _clear_advisory(
         self,
-        state: _Room,
+        state: RoomState,
         name: str,
         value: Decimal | None,
         reason: str,
@@ -706,7 +632,7 @@ class AlarmEngine:
 
     def _raise(
         self,
-        state: _Room,
+        state: RoomState,
         *,
         condition: str,
         parameter_code: int | None,
@@ -718,8 +644,8 @@ class AlarmEngine:
         latching: bool,
         at: datetime,
         events: list[AlarmEvent],
-    ) -> _Alarm:
-        alarm = _Alarm(
+    ) -> LiveAlarm:
+        alarm = LiveAlarm(
             alarm_id=self._new_id(state.key, condition, at),
             room=state.key,
             condition=condition,
@@ -731,6 +657,7 @@ class AlarmEngine:
             message=message,
             latching=latching,
             raised_at=at,
+            worst_value=value,
             next_escalation_at=at + self._escalation if priority is Priority.HIGH else None,
         )
         self._alarms[alarm.alarm_id] = alarm
@@ -765,15 +692,15 @@ class AlarmEngine:
         return f"{room}/{condition}/{stamp}{suffix}"
 
     def _reactivate(
-        self, alarm: _Alarm, value: Decimal | None, at: datetime, events: list[AlarmEvent]
+        self, alarm: LiveAlarm, value: Decimal | None, at: datetime, events: list[AlarmEvent]
     ) -> None:
         """A latched alarm's condition came back before anyone acknowledged it."""
         alarm.condition_active = True
         alarm.value = value
-        events.append(_updated(alarm, at))
+        events.append(_updated(alarm, AlarmChange.CONDITION_BACK, at))
 
     def _condition_gone(
-        self, alarm: _Alarm, value: Decimal | None, at: datetime, events: list[AlarmEvent]
+        self, alarm: LiveAlarm, value: Decimal | None, at: datetime, events: list[AlarmEvent]
     ) -> None:
         alarm.condition_active = False
         latched = alarm.latching and alarm.acknowledged_by is None
@@ -781,13 +708,13 @@ class AlarmEngine:
         if not latched:
             self._end(alarm, "its condition ended", at, events)
 
-    def _end(self, alarm: _Alarm, reason: str, at: datetime, events: list[AlarmEvent]) -> None:
+    def _end(self, alarm: LiveAlarm, reason: str, at: datetime, events: list[AlarmEvent]) -> None:
         del self._alarms[alarm.alarm_id]
         del self._by_condition[(alarm.room, alarm.condition)]
         del self._rooms[alarm.room].alarms[alarm.alarm_id]
         events.append(AlarmEnded(alarm.alarm_id, alarm.room, alarm.condition, reason, at))
 
-    def _tick_alarm(self, alarm: _Alarm, at: datetime, events: list[AlarmEvent]) -> None:
+    def _tick_alarm(self, alarm: LiveAlarm, at: datetime, events: list[AlarmEvent]) -> None:
         if alarm.silenced_until is not None and at >= alarm.silenced_until:
             alarm.silenced_until = None
             events.append(
@@ -808,7 +735,7 @@ class AlarmEngine:
                 alarm.next_escalation_at + self._escalation if alarm.tier < len(TIERS) else None
             )
 
-    def _room(self, room: str) -> _Room:
+    def _room(self, room: str) -> RoomState:
         state = self._rooms.get(room)
         if state is None:
             raise AlarmInputInvalid("room", f"monitoring of {room!r} has not started")
@@ -820,18 +747,12 @@ def _aware(at: datetime) -> None:
         raise AlarmInputInvalid("at", "a time without a zone cannot be compared")
 
 
-def _message(code: int, side: Side, value: Decimal, tier: _Tier) -> str:
-    name = label(code)
-    unit = f" {name.unit}" if name.unit else ""
-    where = "below" if side is Side.LOW else "above"
-    return f"{name.short} {value}{unit}: {where} {tier.threshold} ({tier.rule.priority} priority)"
-
-
-def _updated(alarm: _Alarm, at: datetime) -> AlarmUpdated:
+def _updated(alarm: LiveAlarm, change: AlarmChange, at: datetime) -> AlarmUpdated:
     return AlarmUpdated(
         alarm_id=alarm.alarm_id,
         room=alarm.room,
         condition=alarm.condition,
+        change=change,
         priority=alarm.priority,
         value=alarm.value,
         limit=alarm.limit,
@@ -840,16 +761,3 @@ def _updated(alarm: _Alarm, at: datetime) -> AlarmUpdated:
         audible=alarm.audible,
         at=at,
     )
-
-
-def _no_data_condition(code: int) -> str:
-    return f"{TechnicalKind.NO_DATA}:{_term_name(code)}"
-
-
-def _invalid_condition(code: int) -> str:
-    return f"{TechnicalKind.INVALID_VALUE}:{_term_name(code)}"
-
-
-def _term_name(code: int) -> str:
-    term = mdc.KNOWN_NUMERICS.get(code)
-    return term.name if term is not None else str(code)

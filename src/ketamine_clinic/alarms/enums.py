@@ -39,6 +39,14 @@ class AlarmKind(StrEnum):
     ADVISORY = "advisory"
 
 
+class AlarmChange(StrEnum):
+    """Why an ``AlarmUpdated``: what a record of the alarm's course needs to show."""
+
+    PRIORITY_RAISED = "priority_raised"  # a worse tier lasted its delay (it sounds again)
+    WORSE_VALUE = "worse_value"  # a new worst value (the nadir of a desaturation)
+    CONDITION_BACK = "condition_back"  # a latched alarm's condition returned
+
+
 class TechnicalKind(StrEnum):
     """Technical conditions: reported by a device, or found by the engine (no data, invalid)."""
 

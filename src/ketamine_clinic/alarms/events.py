@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from ketamine_clinic.alarms.enums import (
+    AlarmChange,
     AlarmKind,
     EscalationTier,
     InterlockCommand,
@@ -41,11 +42,13 @@ class AlarmRaised:
 
 @dataclass(frozen=True, slots=True)
 class AlarmUpdated:
-    """The alarm's priority rose, or its condition came back while it was latched."""
+    """The alarm's priority rose, its value got worse than ever, or its condition came back
+    while it was latched (``change`` says which)."""
 
     alarm_id: str
     room: str
     condition: str
+    change: AlarmChange
     priority: Priority
     value: Decimal | None
     limit: Decimal | None
@@ -183,7 +186,8 @@ class AlarmView:
     parameter_code: int | None
     kind: AlarmKind
     priority: Priority | None  # None for an advisory
-    value: Decimal | None
+    value: Decimal | None  # the last value
+    worst_value: Decimal | None  # the worst since it was raised
     limit: Decimal | None
     message: str
     condition_active: bool
