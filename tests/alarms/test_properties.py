@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ketamine_clinic.alarms.engine import AlarmEngine
-from ketamine_clinic.alarms.enums import AlarmKind, Priority, TechnicalKind
+from ketamine_clinic.alarms.enums import PRIORITY_RANK, AlarmKind, Priority, TechnicalKind
 from ketamine_clinic.alarms.events import (
+    AlarmAcknowledged,
     AlarmEnded,
     AlarmEvent,
     AlarmRaised,
@@ -221,3 +222,29 @@ def test_switched_on_a_desaturation_lasting_its_delay_pauses_the_pump_exactly_on
         events += engine.observe(ROOM, HR, Decimal(75), t(second))
     [action] = of(InterlockAction, events)
     assert action.at == t(10)
+
+
+@settings(max_examples=150, deadline=None)
+@given(ops)
+def test_acknowledgement_never_changes_whether_a_condition_is_active(
+    steps: list[tuple[int, Op]],
+) -> None:
+    """``run`` compares every alarm's ``condition_active`` before and after each
+    acknowledgement; here with acknowledgements made common."""
+    acks = [(gap, Acknowledge(i)) for i, (gap, _op) in enumerate(steps)]
+    mixed = [step for pair in zip(steps, acks, strict=True) for step in pair]
+    events = run(_engine(), mixed)
+    assert len(of(AlarmAcknowledged, events)) <= len(of(AlarmRaised, events)) + len(
+        of(AlarmUpdated, events)
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(ops)
+def test_an_alarms_priority_never_falls(steps: list[tuple[int, Op]]) -> None:
+    priority: dict[str, int] = {}
+    for event in run(_engine(), steps):
+        if isinstance(event, AlarmRaised | AlarmUpdated):
+            rank = PRIORITY_RANK[event.priority]
+            assert rank >= priority.get(event.alarm_id, 0)
+            priority[event.alarm_id] = rank

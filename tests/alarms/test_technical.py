@@ -78,11 +78,20 @@ def test_spo2_invalid_for_10_s_says_check_the_probe() -> None:
     ]
 
 
-def test_invalid_for_10_s_is_found_by_a_tick_too() -> None:
+def test_an_invalid_nibp_reading_is_one_alarm_found_by_a_tick() -> None:
     engine = started()
-    feed(engine, mdc.NIBP_SYSTOLIC.code, [None])
+    for code in (mdc.NIBP_SYSTOLIC.code, mdc.NIBP_DIASTOLIC.code, mdc.NIBP_MEAN.code):
+        assert engine.observe(ROOM, code, None, T0) == []
+    assert engine.tick(t(9)) == []
     [raised] = of(AlarmRaised, engine.tick(t(10)))
-    assert raised.message == "SBP invalid: check the cuff"
+    assert (raised.message, raised.parameter_code, raised.condition) == (
+        "NIBP invalid: check the cuff",
+        mdc.NIBP.code,
+        "invalid_value:MDC_PRESS_BLD_NONINV",
+    )
+    # The next cuff reading is valid: the alarm ends.
+    events = feed(engine, mdc.NIBP_SYSTOLIC.code, ["128"], start=300)
+    assert [type(e) for e in events] == [AlarmCleared, AlarmEnded]
 
 
 def test_a_valid_value_between_invalid_ones_restarts_the_count() -> None:

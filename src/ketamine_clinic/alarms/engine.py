@@ -66,6 +66,7 @@ from ketamine_clinic.alarms.events import (
 from ketamine_clinic.alarms.limits import ClinicAlarmLimits, label
 from ketamine_clinic.alarms.live import LiveAdvisory, LiveAlarm, Pending, RoomState, Tier
 from ketamine_clinic.alarms.messages import (
+    INVALID_GROUP,
     TECHNICAL_MESSAGES,
     invalid_condition,
     invalid_message,
@@ -206,8 +207,9 @@ class AlarmEngine:
         if value is None:
             self._invalid_value(state, code, at, events)
             return events
-        if state.invalid_since.pop(code, None) is not None:
-            gone = self._by_condition.get((room, invalid_condition(code)))
+        group = INVALID_GROUP.get(code, code)
+        if state.invalid_since.pop(group, None) is not None:
+            gone = self._by_condition.get((room, invalid_condition(group)))
             if gone is not None and gone.condition_active:
                 self._condition_gone(gone, value, at, events)
         state.last_value[code] = value
@@ -538,9 +540,10 @@ class AlarmEngine:
             and (code, Side.HIGH) not in state.pending
         ):
             return
-        since = state.invalid_since.setdefault(code, at)
+        group = INVALID_GROUP.get(code, code)
+        since = state.invalid_since.setdefault(group, at)
         if at - since >= self._invalid:
-            self._technical_found(state, code, TechnicalKind.INVALID_VALUE, at, events)
+            self._technical_found(state, group, TechnicalKind.INVALID_VALUE, at, events)
 
     def _technical_found(
         self,

@@ -38,6 +38,7 @@ LABELS: Final[dict[int, Label]] = {
     mdc.NIBP_SYSTOLIC.code: Label("SBP", "mmHg"),
     mdc.NIBP_DIASTOLIC.code: Label("DBP", "mmHg"),
     mdc.NIBP_MEAN.code: Label("MAP", "mmHg"),
+    mdc.NIBP.code: Label("NIBP", "mmHg"),  # the reading as a whole (one cuff inflation)
     mdc.RESP_RATE.code: Label("RR", "/min"),
     mdc.TEMPERATURE.code: Label("Temp", "°C"),
 }

@@ -26,8 +26,17 @@ CHECK: Final[dict[int, str]] = {
     mdc.NIBP_SYSTOLIC.code: "check the cuff",
     mdc.NIBP_DIASTOLIC.code: "check the cuff",
     mdc.NIBP_MEAN.code: "check the cuff",
+    mdc.NIBP.code: "check the cuff",
     mdc.RESP_RATE.code: "check the sensor",
     mdc.TEMPERATURE.code: "check the probe",
+}
+
+# Parameters that fail together: one cuff reading gives systolic, diastolic and mean, so an
+# invalid reading is one technical alarm ("NIBP invalid"), not three.
+INVALID_GROUP: Final[dict[int, int]] = {
+    mdc.NIBP_SYSTOLIC.code: mdc.NIBP.code,
+    mdc.NIBP_DIASTOLIC.code: mdc.NIBP.code,
+    mdc.NIBP_MEAN.code: mdc.NIBP.code,
 }
 
 
@@ -53,7 +62,7 @@ def invalid_condition(code: int) -> str:
 
 
 def _term_name(code: int) -> str:
-    term = mdc.KNOWN_NUMERICS.get(code)
+    term = mdc.KNOWN_NUMERICS.get(code) or (mdc.NIBP if code == mdc.NIBP.code else None)
     return term.name if term is not None else str(code)
 
 
