@@ -87,7 +87,7 @@ def test_spo2_below_92_then_sustained_below_90() -> None:
     events = feed(engine, SPO2, ["89"] * 61, start=16)  # < 90 from 16 s to 76 s
     [stop] = of(AdvisoryRaised, events)
     assert (stop.at, stop.proposed_action) == (t(76), ProposedAction.STOP_INFUSION)
-    assert stop.message == "SpO2 89 < 90: sustained: consider stopping the infusion"
+    assert stop.message == "SpO2 89 < 90 for 60 s: consider stopping the infusion"
 
 
 def test_an_advisory_delay_runs_out_on_a_tick() -> None:

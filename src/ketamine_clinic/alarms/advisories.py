@@ -27,6 +27,7 @@ class AdvisoryRule:
     delay_s: int
     action: ProposedAction
     advice: str  # the words after "SBP 186 > 180: "
+    say_duration: bool = False  # "SpO2 89 < 90 for 60 s: ..." when the time is the point
 
     def breached(self, value: Decimal) -> bool:
         return value < self.limit if self.side is Side.LOW else value > self.limit
@@ -94,6 +95,7 @@ KETAMINE_ADVISORIES: Final[tuple[AdvisoryRule, ...]] = (
         Decimal(90),
         60,
         ProposedAction.STOP_INFUSION,
-        "sustained: consider stopping the infusion",
+        "consider stopping the infusion",
+        say_duration=True,
     ),
 )

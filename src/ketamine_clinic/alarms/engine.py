@@ -602,7 +602,10 @@ class AlarmEngine:
         if at - since < timedelta(seconds=rule.delay_s):
             return
         op = "<" if rule.side is Side.LOW else ">"
-        message = f"{label(rule.parameter.code).short} {value} {op} {rule.limit}: {rule.advice}"
+        lasting = f" for {rule.delay_s} s" if rule.say_duration else ""
+        message = (
+            f"{label(rule.parameter.code).short} {value} {op} {rule.limit}{lasting}: {rule.advice}"
+        )
         advisory_id = self._new_id(state.key, f"advisory:{name}", at)
         state.advisories[name] = LiveAdvisory(advisory_id, rule, value, message, at)
         events.append(
