@@ -11,6 +11,10 @@ def test_the_devices_package_imports_without_django() -> None:
         "import sys\n"
         "import ketamine_clinic.devices.hl7_codec\n"
         "import ketamine_clinic.devices.mllp\n"
+        "import ketamine_clinic.devices.pcd_build\n"
+        "import ketamine_clinic.devices.sim.room\n"
+        "import ketamine_clinic.devices.sim.monitor\n"
+        "import ketamine_clinic.devices.sim.pump\n"
         "bad = sorted(m for m in sys.modules if m == 'django' or m.startswith('django.'))\n"
         "print(','.join(bad))\n"
     )
