@@ -10,6 +10,7 @@ def test_the_alarms_package_imports_without_django() -> None:
     code = (
         "import sys\n"
         "import ketamine_clinic.alarms.engine\n"
+        "import ketamine_clinic.alarms.device_events\n"
         "import ketamine_clinic.alarms.limits\n"
         "bad = sorted(m for m in sys.modules if m == 'django' or m.startswith('django.'))\n"
         "print(','.join(bad))\n"
