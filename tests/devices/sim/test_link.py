@@ -41,10 +41,13 @@ def _id(n: int) -> str:
     return f"{SENDER.eui64}-t-{n}"
 
 
-async def _deliver(gateway: FakeGateway, messages: list[str], **kwargs: float) -> MllpLink:
-    # 1000x: the 10 s ACK timeout is 10 ms of wall time.
+async def _deliver(
+    gateway: FakeGateway, messages: list[str], *, ack_timeout_s: float = 200.0
+) -> MllpLink:
+    # 1000x: a 200 s ACK timeout is 0.2 s of wall time, long enough for a loaded machine
+    # to answer, short enough for the timeout tests.
     clock = SimClock(scale=1000, start=START)
-    link = MllpLink("127.0.0.1", gateway.port, clock=clock, **kwargs)  # type: ignore[arg-type]
+    link = MllpLink("127.0.0.1", gateway.port, clock=clock, ack_timeout_s=ack_timeout_s)
     task = asyncio.create_task(link.run())
     for text in messages:
         link.send(text)
@@ -58,7 +61,7 @@ async def _deliver(gateway: FakeGateway, messages: list[str], **kwargs: float) -
 async def test_each_message_waits_for_the_ack_of_the_one_before() -> None:
     gateway = FakeGateway(reply_delay_s=0.02)
     await gateway.start()
-    link = await _deliver(gateway, _messages(5), ack_timeout_s=1000.0)
+    link = await _deliver(gateway, _messages(5), ack_timeout_s=5000.0)
     await gateway.stop()
     assert gateway.control_ids() == [_id(n) for n in range(1, 6)]
     assert gateway.overlapping == 0

@@ -24,6 +24,7 @@ pytestmark = pytest.mark.asyncio
 
 SENDER = Sender("KC_SIM_MONITOR", "02C0FFEE00000301")
 START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+TIMEOUT_S = 5000.0  # simulated; several wall seconds at these speeds: no spurious resends
 
 
 async def _run_monitor(
@@ -39,7 +40,7 @@ async def _run_monitor(
     monitor = SimulatedMonitor(
         patient or VirtualPatient(weight_kg=70, seed=2),
         SENDER,
-        MllpLink("127.0.0.1", gateway.port, clock=clock),
+        MllpLink("127.0.0.1", gateway.port, clock=clock, ack_timeout_s=TIMEOUT_S),
         clock=clock,
         config=config,
         control_ids=ControlIds(SENDER.eui64, session="m"),
@@ -91,7 +92,7 @@ async def test_a_requested_nibp_comes_with_the_next_numerics() -> None:
     monitor = SimulatedMonitor(
         VirtualPatient(weight_kg=70),
         SENDER,
-        MllpLink("127.0.0.1", gateway.port, clock=clock),
+        MllpLink("127.0.0.1", gateway.port, clock=clock, ack_timeout_s=TIMEOUT_S),
         clock=clock,
         config=MonitorConfig(waveform_chunk_s=0),
     )
@@ -140,7 +141,7 @@ async def test_the_monitor_resends_the_same_bytes_on_ae_and_loses_nothing() -> N
     monitor = SimulatedMonitor(
         VirtualPatient(weight_kg=70),
         SENDER,
-        MllpLink("127.0.0.1", gateway.port, clock=clock),
+        MllpLink("127.0.0.1", gateway.port, clock=clock, ack_timeout_s=TIMEOUT_S),
         clock=clock,
         control_ids=ControlIds(SENDER.eui64, session="m"),
     )

@@ -230,7 +230,7 @@ async def test_the_pump_sends_its_numerics_every_few_seconds_while_it_runs() -> 
     pump = SimulatedPump(
         PUMP,
         clock=clock,
-        link=MllpLink("127.0.0.1", gateway.port, clock=clock),
+        link=MllpLink("127.0.0.1", gateway.port, clock=clock, ack_timeout_s=5000.0),
         config=PumpConfig(auto_confirm=True, numerics_interval_s=5),
     )
     pump.propose(_program(rate="60", volume="100"))

@@ -51,6 +51,7 @@ async def test_a_room_runs_its_infusion_and_reports_to_the_gateway() -> None:
         random_events=False,
         waveforms=False,
         events=[ScriptedEvent("desaturation", 60.0, 60.0)],
+        ack_timeout_s=5000.0,
     )
     room = SimRoom(config, clock=SimClock(scale=400, start=START))
     statuses: list[RoomStatus] = []

@@ -32,7 +32,9 @@ async def test_a_room_runs_by_hand_and_prints_a_line_a_minute() -> None:
     assert process.returncode == 0, err.decode()
     lines = out.decode().splitlines()
     minute_lines = [line for line in lines if line.startswith("room 3 ")]
-    assert [line.split()[2] for line in minute_lines[:3]] == ["1:00", "2:00", "3:00"]
+    # A line at each simulated minute (and a last one when the run ends).
+    assert [line.split()[2] for line in minute_lines[:2]] == ["1:00", "2:00"]
+    assert len(minute_lines) >= 3
     assert "ILLUSTRATIVE" in out.decode()
     assert "pump running 52.5 mL/h" in minute_lines[0]
     devices = {interpret(parse_message(r.payload.decode()), UTC).device for r in gateway.received}

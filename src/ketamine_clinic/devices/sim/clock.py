@@ -67,7 +67,7 @@ class ManualClock:
     """A clock that moves only when told (``advance``): for exact known-answer tests of
     things that read the time but do not wait on it (the pump's buttons and programs)."""
 
-    def __init__(self, *, start: datetime, scale: float = 1000.0) -> None:
+    def __init__(self, *, start: datetime, scale: float = 1.0) -> None:
         self.start = start
         self.scale = scale
         self._elapsed_s = 0.0

@@ -20,7 +20,7 @@ from typing import Final, Literal
 
 from ketamine_clinic.devices.pcd_build import ControlIds, InfusionProgram, Sender, build_program
 from ketamine_clinic.devices.sim.clock import Clock
-from ketamine_clinic.devices.sim.link import MllpLink
+from ketamine_clinic.devices.sim.link import DEFAULT_ACK_TIMEOUT_S, MllpLink
 from ketamine_clinic.devices.sim.monitor import MonitorConfig, SimulatedMonitor
 from ketamine_clinic.devices.sim.patient import ScriptedEvent, VirtualPatient
 from ketamine_clinic.devices.sim.pump import PumpConfig, SimulatedPump, send_program
@@ -65,6 +65,7 @@ class RoomConfig:
     waveforms: bool = True
     nibp_interval_s: float = 300.0
     patient_id: str = ""
+    ack_timeout_s: float = DEFAULT_ACK_TIMEOUT_S
 
     def __post_init__(self) -> None:
         for name in ("weight_kg", "dose_mg_per_kg", "infusion_min", "concentration_mg_per_ml"):
@@ -145,7 +146,13 @@ class SimRoom:
         self.monitor = SimulatedMonitor(
             self.patient,
             self.monitor_sender,
-            MllpLink(host, port, clock=clock, name=f"room {room} monitor"),
+            MllpLink(
+                host,
+                port,
+                clock=clock,
+                ack_timeout_s=config.ack_timeout_s,
+                name=f"room {room} monitor",
+            ),
             clock=clock,
             config=MonitorConfig(
                 nibp_interval_s=config.nibp_interval_s,
@@ -156,7 +163,13 @@ class SimRoom:
         self.pump = SimulatedPump(
             self.pump_sender,
             clock=clock,
-            link=MllpLink(host, port, clock=clock, name=f"room {room} pump"),
+            link=MllpLink(
+                host,
+                port,
+                clock=clock,
+                ack_timeout_s=config.ack_timeout_s,
+                name=f"room {room} pump",
+            ),
             config=PumpConfig(auto_confirm=config.auto_confirm),
             on_rate=self.patient.set_rate,
         )
