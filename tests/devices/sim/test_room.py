@@ -15,6 +15,7 @@ from ketamine_clinic.devices.sim.clock import SimClock
 from ketamine_clinic.devices.sim.patient import ScriptedEvent
 from ketamine_clinic.devices.sim.room import RoomConfig, RoomStatus, SimRoom, sim_eui64
 from tests.devices.sim.fake_gateway import FakeGateway
+from tests.devices.sim.hl7apy_strict import assert_strictly_valid
 
 START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
@@ -74,3 +75,31 @@ async def test_a_room_runs_its_infusion_and_reports_to_the_gateway() -> None:
     assert [s.t_s >= 60 for s in statuses][:1] == [True]
     assert statuses and statuses[0].line().startswith("room 3 ")
     assert room.monitor.link.stats.dropped == 0
+
+
+@pytest.mark.asyncio
+async def test_every_message_a_room_sends_is_strictly_valid_for_hl7apy() -> None:
+    gateway = FakeGateway()
+    await gateway.start()
+    config = RoomConfig(
+        4,
+        "127.0.0.1",
+        gateway.port,
+        random_events=False,
+        events=[ScriptedEvent("spo2_probe_off", 4.0, 3.0), ScriptedEvent("motion", 8.0, 2.0)],
+        program_after_s=1.0,
+        ack_timeout_s=5000.0,
+    )
+    room = SimRoom(config, clock=SimClock(scale=20, start=START))
+    run = asyncio.create_task(room.run(duration_s=12))
+    while room.pump.state != "running":
+        await asyncio.sleep(0.01)
+    room.pump.trigger_occlusion()  # a PCD-10 pause and a PCD-04 alarm
+    room.pump.resume()
+    await asyncio.wait_for(run, 30)
+    await gateway.stop()
+    texts = [r.payload.decode() for r in gateway.received]
+    kinds = {interpret(parse_message(t), UTC).kind for t in texts}
+    assert kinds == {"observation", "alert", "pump_event"}
+    for text in texts:
+        assert_strictly_valid(text, "ORU_R01")
