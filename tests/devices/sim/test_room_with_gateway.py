@@ -62,6 +62,7 @@ async def test_every_simulated_message_is_stored_once_through_aes_and_resends() 
         await asyncio.wait_for(room.run(duration_s=40), 60)
     finally:
         await gateway.close()
+    assert room.pump.link is not None
     monitor, pump = room.monitor.link.stats, room.pump.link.stats
     assert gateway.stats.rejected == 0
     assert monitor.dropped == pump.dropped == 0
