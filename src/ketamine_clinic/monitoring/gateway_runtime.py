@@ -10,12 +10,16 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
-from ketamine_clinic.devices.gateway import Gateway
-from ketamine_clinic.monitoring.publisher import LivePublisher
+from ketamine_clinic.alarms.engine import AlarmEngine
+from ketamine_clinic.alarms.policy import AlarmPolicy
+from ketamine_clinic.devices.gateway import Gateway, Inbound, StoreResult
+from ketamine_clinic.monitoring.alarm_runtime import AlarmRuntime
+from ketamine_clinic.monitoring.publisher import LivePublisher, RoomDirectory
 from ketamine_clinic.monitoring.storage import DatabaseStorage
 
 log = logging.getLogger("ketamine_clinic.monitoring.gateway")
@@ -27,27 +31,47 @@ def default_writers() -> int:
     return 1 if engine.endswith("sqlite3") else 2
 
 
-def clinic_gateway(
-    *, writers: int | None = None, max_batch: int = 500, live: bool = True
-) -> Gateway:
-    """The gateway on the clinic's database; with ``live``, what it stores is published
-    to the live views after each commit."""
-    return Gateway(
-        DatabaseStorage(),
-        local_zone=ZoneInfo(settings.TIME_ZONE),
-        writers=writers or default_writers(),
-        max_batch=max_batch,
-        after_commit=LivePublisher() if live else None,
-    )
+class ClinicGateway:
+    """The gateway, the live views it feeds and the alarm engine, started and stopped
+    together (``ketamine-clinic gateway``, or inside ``serve``/``demo``)."""
+
+    def __init__(self, *, writers: int | None = None, max_batch: int = 500) -> None:
+        directory = RoomDirectory()
+        self.publisher = LivePublisher(directory)
+        self.alarms = AlarmRuntime(
+            AlarmEngine(policy=AlarmPolicy(interlock_enabled=settings.KC_PUMP_INTERLOCK)),
+            directory=directory,
+        )
+        self.gateway = Gateway(
+            DatabaseStorage(),
+            local_zone=ZoneInfo(settings.TIME_ZONE),
+            writers=writers or default_writers(),
+            max_batch=max_batch,
+            after_commit=self._after_commit,
+        )
+
+    async def _after_commit(self, items: Sequence[Inbound], results: Sequence[StoreResult]) -> None:
+        await self.publisher(items, results)
+        await self.alarms.after_commit(items, results)
+
+    async def start(self, host: str, port: int) -> int:
+        await self.alarms.start()
+        await self.gateway.start(host, port)
+        return self.gateway.port
+
+    async def close(self) -> None:
+        await self.gateway.close()
+        await self.alarms.close()
 
 
 async def serve_gateway(
     host: str, port: int, *, writers: int | None = None, report_every_s: float = 60.0
 ) -> None:
     """Run until SIGINT/SIGTERM; print where it listens and, every minute, its counts."""
-    gateway = clinic_gateway(writers=writers)
-    await gateway.start(host, port)
-    print(f"Device gateway listening on {host}:{gateway.port} (MLLP)", flush=True)
+    clinic = ClinicGateway(writers=writers)
+    listening = await clinic.start(host, port)
+    gateway = clinic.gateway
+    print(f"Device gateway listening on {host}:{listening} (MLLP)", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -64,4 +88,4 @@ async def serve_gateway(
                 flush=True,
             )
     finally:
-        await gateway.close()
+        await clinic.close()

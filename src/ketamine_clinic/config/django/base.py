@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
 
-from ketamine_clinic.config.env import env_int, env_secret, env_str
+from ketamine_clinic.config.env import env_bool, env_int, env_secret, env_str
 from ketamine_clinic.config.settings.auth import (
     AUTH_PASSWORD_VALIDATORS as AUTH_PASSWORD_VALIDATORS,
 )
@@ -184,6 +184,9 @@ KC_CLINIC_NAME = env_str("KC_CLINIC_NAME", "Ketamine Clinic")
 # The number patients call with a worry after an infusion or to cancel: printed on the
 # discharge sheet and the visit instructions (check-deploy refuses a deployment without it).
 KC_CLINIC_PHONE = env_str("KC_CLINIC_PHONE", "")
+# The alarm interlock (off unless the clinic switches it on): a high-priority
+# desaturation during an infusion pauses the room's pump through PCD-03, recorded as such.
+KC_PUMP_INTERLOCK = env_bool("KC_PUMP_INTERLOCK", False)
 
 INSTALLED_APPS = [
     "django.contrib.auth",
