@@ -180,4 +180,10 @@ EXPECTED: dict[str, frozenset[str]] = {
     "booking:availability_windows": frozenset({FRONT_DESK, NURSE, PRESCRIBER}),
     "booking:unavailable_date_add": frozenset({FRONT_DESK, NURSE, PRESCRIBER}),
     "booking:unavailable_date_remove": frozenset({FRONT_DESK, NURSE, PRESCRIBER}),
+    # devices: the registry (which monitor and pump is in which room) and the data no
+    # visit claimed are the clinic's IT person's and the lead's (DEVICE_ADMINS).
+    "devices:list": frozenset({CLINIC_LEAD, ADMINISTRATOR}),
+    "devices:register": frozenset({CLINIC_LEAD, ADMINISTRATOR}),
+    "devices:edit": frozenset({CLINIC_LEAD, ADMINISTRATOR}),
+    "devices:unassigned": frozenset({CLINIC_LEAD, ADMINISTRATOR}),
 }

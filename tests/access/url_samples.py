@@ -215,3 +215,19 @@ def _shift_id(personas: Mapping[str, User]) -> object:
         recorded_at=timezone.now(),
         recorded_by=personas["clinic_lead"],
     ).pk
+
+
+@sample("device_id")
+def _device_id(personas: Mapping[str, User]) -> object:
+    # A spare monitor in no room: opening its page changes nothing.
+    from django.utils import timezone
+
+    from ketamine_clinic.monitoring.models import Device, DeviceKind
+
+    return Device.objects.create(
+        eui64="00A0C9FFFE00F00D",
+        kind=DeviceKind.MONITOR,
+        model="Matrix VS-1",
+        in_use=False,
+        registered_at=timezone.now(),
+    ).pk

@@ -28,6 +28,7 @@ MENU: list[tuple[str, str]] = [
     ("Patients", "patients:list"),
     ("Review queue", "review:queue"),
     ("Consent", "consent:documents"),
+    ("Devices", "devices:list"),
     ("Staff", "accounts:staff_list"),
     ("Audit trail", "audit:entries"),
 ]
