@@ -13,7 +13,7 @@ from ketamine_clinic.devices.hl7_codec import parse_message
 from ketamine_clinic.devices.pcd import interpret
 from ketamine_clinic.devices.sim.clock import SimClock
 from ketamine_clinic.devices.sim.patient import ScriptedEvent
-from ketamine_clinic.devices.sim.room import RoomConfig, RoomStatus, SimRoom, sim_eui64
+from ketamine_clinic.devices.sim.room import RoomConfig, RoomStatus, SimRoom, run_room, sim_eui64
 from tests.devices.sim.fake_gateway import FakeGateway
 from tests.devices.sim.hl7apy_strict import assert_strictly_valid
 
@@ -103,3 +103,22 @@ async def test_every_message_a_room_sends_is_strictly_valid_for_hl7apy() -> None
     assert kinds == {"observation", "alert", "pump_event"}
     for text in texts:
         assert_strictly_valid(text, "ORU_R01")
+
+
+@pytest.mark.asyncio
+async def test_a_room_runs_until_it_is_stopped() -> None:
+    gateway = FakeGateway()
+    await gateway.start()
+    stop = asyncio.Event()
+    config = RoomConfig(5, "127.0.0.1", gateway.port, random_events=False, waveforms=False)
+    runner = asyncio.create_task(
+        run_room(config, clock=SimClock(scale=100, start=START), stop=stop)
+    )
+    while len(gateway.received) < 5:
+        await asyncio.sleep(0.01)
+    stop.set()
+    room = await asyncio.wait_for(runner, 10)
+    await gateway.stop()
+    assert room.monitor.numerics_messages >= 5
+    with pytest.raises(OSError):  # the program port is closed
+        await asyncio.open_connection("127.0.0.1", room.pump_port)

@@ -19,7 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Final, Literal
 
 from ketamine_clinic.devices.pcd_build import ControlIds, InfusionProgram, Sender, build_program
-from ketamine_clinic.devices.sim.clock import Clock
+from ketamine_clinic.devices.sim.clock import Clock, SimClock
 from ketamine_clinic.devices.sim.link import DEFAULT_ACK_TIMEOUT_S, MllpLink
 from ketamine_clinic.devices.sim.monitor import MonitorConfig, SimulatedMonitor
 from ketamine_clinic.devices.sim.patient import ScriptedEvent, VirtualPatient
@@ -247,3 +247,30 @@ class SimRoom:
             await self.clock.sleep_until(tick * every_s)
             on_status(self.status())
             tick += 1
+
+
+async def run_room(
+    config: RoomConfig,
+    *,
+    clock: Clock | None = None,
+    stop: asyncio.Event | None = None,
+    duration_s: float | None = None,
+    on_status: Callable[[RoomStatus], None] | None = None,
+) -> SimRoom:
+    """Run one room until ``stop`` is set (or for ``duration_s``); returns the room, whose
+    counters say what was sent. The demo runs one of these per room with an infusion."""
+    room = SimRoom(config, clock=clock or SimClock())
+    task = asyncio.create_task(room.run(duration_s=duration_s, on_status=on_status))
+    if stop is None:
+        await task
+        return room
+    stopper = asyncio.create_task(stop.wait())
+    await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    for pending in (task, stopper):
+        if not pending.done():
+            pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pending
+    if task.done() and not task.cancelled():
+        task.result()  # a room that failed says why
+    return room
