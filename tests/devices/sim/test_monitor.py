@@ -151,3 +151,16 @@ async def test_the_monitor_resends_the_same_bytes_on_ae_and_loses_nothing() -> N
     assert first == second
     assert len(gateway.control_ids()) == 7  # 4 numerics + 3 waveform chunks
     assert (monitor.link.stats.acked, monitor.link.stats.retried) == (7, 1)
+
+
+async def test_a_hypertensive_surge_is_measured_a_minute_in_not_at_the_next_cycle() -> None:
+    patient = VirtualPatient(weight_kg=70, events=[ScriptedEvent("hypertension", 20.0, 120.0)])
+    config = MonitorConfig(waveform_chunk_s=0, nibp_interval_s=300)
+    _monitor, reports, _texts = await _run_monitor(100, config=config, patient=patient, scale=2000)
+    systolic = [
+        (n.observed_at, n.value) for r in reports for n in r.numerics
+        if n.code == mdc.NIBP_SYSTOLIC.code
+    ]  # fmt: skip
+    assert [at for at, _value in systolic] == [START, START + timedelta(seconds=80)]
+    surge_value = systolic[1][1]
+    assert surge_value is not None and surge_value > 170

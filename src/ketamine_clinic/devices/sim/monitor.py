@@ -5,7 +5,8 @@ Cadence (like a real monitor's HL7 export):
 - numerics every second: ECG heart rate, SpO2, oximeter pulse rate, respiratory rate,
   temperature (SpO2 and pulse rate empty with OBX-11 ``X`` while the probe is off);
 - NIBP every ``nibp_interval_s`` (3-5 min; a first reading at the start) and on demand
-  (``request_nibp``), in the numerics message of that second, as the 150020 group;
+  (``request_nibp``; the simulated nurse also presses it a minute into a hypertensive
+  surge), in the numerics message of that second, as the 150020 group;
 - waveforms, ECG lead II at 250 Hz and pleth at 125 Hz, in chunks of ``waveform_chunk_s``
   (1 s by default) in their OWN PCD-01 messages, one message per chunk holding both
   waves. Separate messages keep the numerics small and identical whether waveforms are
@@ -34,7 +35,12 @@ from ketamine_clinic.devices.pcd_build import (
 )
 from ketamine_clinic.devices.sim.clock import Clock
 from ketamine_clinic.devices.sim.link import MllpLink
-from ketamine_clinic.devices.sim.patient import NibpMeasurement, VirtualPatient, Vitals
+from ketamine_clinic.devices.sim.patient import (
+    NibpMeasurement,
+    ScriptedEvent,
+    VirtualPatient,
+    Vitals,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +49,9 @@ class MonitorConfig:
     nibp_interval_s: float = 300.0  # reference/devices.md: NIBP every 3-5 min
     waveform_chunk_s: float = 1.0  # 0 turns waveforms off
     patient_id: str = ""  # PID-3 when the monitor was told the patient (often not)
+    # The nurse presses the NIBP key this long into a hypertensive surge (the heart rate
+    # climbs with it), so a true surge is measured, not left to the next cycle; None: no.
+    nibp_after_surge_s: float | None = 60.0
 
     def __post_init__(self) -> None:
         if self.numerics_interval_s <= 0:
@@ -78,6 +87,7 @@ class SimulatedMonitor:
         self.waveform_messages = 0
         self._nibp_requested = True  # a first reading when the monitor starts
         self._next_nibp_s = 0.0
+        self._surges_checked: set[ScriptedEvent] = set()
 
     def request_nibp(self) -> None:
         """Take a cuff reading with the next numerics (the NIBP 'start' key)."""
@@ -105,11 +115,23 @@ class SimulatedMonitor:
             if duration_s is not None and t_s > duration_s:
                 return
             await self.clock.sleep_until(t_s)
+            self._nurse_checks(t_s)
             while chunk_s > 0 and next_wave_s <= t_s:
                 self._send_waveforms(next_wave_s - chunk_s, chunk_s)
                 next_wave_s += chunk_s
             self._send_numerics(t_s)
             tick += 1
+
+    def _nurse_checks(self, t_s: float) -> None:
+        delay = self.config.nibp_after_surge_s
+        if delay is None:
+            return
+        for event in self.patient.events:
+            if event.kind != "hypertension" or event in self._surges_checked:
+                continue
+            if event.at_s + delay <= t_s < event.at_s + event.duration_s:
+                self._surges_checked.add(event)
+                self.request_nibp()
 
     def _send_numerics(self, t_s: float) -> None:
         vitals = self.patient.vitals(t_s)
