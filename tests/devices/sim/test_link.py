@@ -156,3 +156,11 @@ async def test_after_a_gateway_restart_the_resend_fills_the_gap() -> None:
     assert restarted.arrivals(_id(3)) == [messages[2].encode()]
     assert (link.stats.acked, link.stats.dropped, link.stats.timeouts) == (5, 0, 0)
     assert link.stats.connection_losses == 1
+
+
+async def test_a_full_outbox_lets_the_oldest_go_and_counts_them() -> None:
+    clock = SimClock(scale=1000, start=START)
+    link = MllpLink("127.0.0.1", 9, clock=clock, outbox_limit=3)  # nothing listens
+    for text in _messages(5):
+        link.send(text)
+    assert (link.pending, link.stats.queued, link.stats.overflowed) == (3, 5, 2)
