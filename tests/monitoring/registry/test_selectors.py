@@ -61,6 +61,7 @@ def test_unassigned_data_is_grouped_by_device_newest_first(personas: dict[str, U
     )
     assert stranger.registrable and not spare.registrable
     assert stranger.sender == f"Monitor^{STRANGER}^EUI-64|"
+    assert stranger.sender_shown == f"Monitor^{STRANGER}^EUI-64"
     assert spare.device is not None and spare.device.room == room_4
     assert monitor.device is not None and monitor.device.room == room_3
     assert set(DeviceMessage.objects.filter(visit=visit).values_list("control_id", flat=True)) == {

@@ -96,6 +96,12 @@ class UnassignedSource:
         return self.device is None and bool(EUI64_PATTERN.fullmatch(self.eui64))
 
     @property
+    def sender_shown(self) -> str:
+        """MSH-3, and MSH-4 after a slash when the device sent one."""
+        application, _, facility = self.sender.partition("|")
+        return f"{application} / {facility}" if facility else application
+
+    @property
     def likely_kind(self) -> str:
         """A guess for the registration form: only pumps send PCD-10 pump events."""
         return DeviceKind.PUMP.value if self.sent_pump_events else DeviceKind.MONITOR.value
