@@ -180,6 +180,14 @@ EXPECTED: dict[str, frozenset[str]] = {
     "booking:availability_windows": frozenset({FRONT_DESK, NURSE, PRESCRIBER}),
     "booking:unavailable_date_add": frozenset({FRONT_DESK, NURSE, PRESCRIBER}),
     "booking:unavailable_date_remove": frozenset({FRONT_DESK, NURSE, PRESCRIBER}),
+    # monitoring: the live pages and the alarm history are read by those at the bedside
+    # and the lead (MONITOR_READERS); answering an alarm is a nurse's or a prescriber's.
+    "monitoring:station": frozenset({NURSE, PRESCRIBER, CLINIC_LEAD}),
+    "monitoring:room": frozenset({NURSE, PRESCRIBER, CLINIC_LEAD}),
+    "monitoring:alarms": frozenset({NURSE, PRESCRIBER, CLINIC_LEAD}),
+    "monitoring:alarm": frozenset({NURSE, PRESCRIBER, CLINIC_LEAD}),
+    "monitoring:acknowledge": frozenset({NURSE, PRESCRIBER}),
+    "monitoring:silence": frozenset({NURSE, PRESCRIBER}),
     # devices: the registry (which monitor and pump is in which room) and the data no
     # visit claimed are the clinic's IT person's and the lead's (DEVICE_ADMINS).
     "devices:list": frozenset({CLINIC_LEAD, ADMINISTRATOR}),

@@ -231,3 +231,25 @@ def _device_id(personas: Mapping[str, User]) -> object:
         in_use=False,
         registered_at=timezone.now(),
     ).pk
+
+
+@sample("alarm_id")
+def _alarm_id(personas: Mapping[str, User]) -> object:
+    # An ended alarm in a room of its own, on no visit: its page only reads.
+    from django.utils import timezone
+
+    from ketamine_clinic.booking.models import Room
+    from ketamine_clinic.monitoring.models import Alarm
+
+    room = Room.objects.create(name="Matrix alarm room", display_order=91)
+    return Alarm.objects.create(
+        alarm_id=f"{room.pk}/hr_high/20261126T150000.000000Z",
+        room=room,
+        condition="hr_high",
+        priority="high",
+        kind="physiological",
+        message="HR high 150 > 120",
+        raised_at=timezone.now(),
+        state="ended",
+        ended_at=timezone.now(),
+    ).alarm_id

@@ -21,6 +21,7 @@ urlpatterns = [
     path("consent/", include("ketamine_clinic.consent.urls")),
     # The schedule: week view, course planning, moves, cancellations, rooms and rota.
     path("schedule/", include("ketamine_clinic.booking.urls")),
+    path("monitoring/", include("ketamine_clinic.monitoring.urls")),
     path("devices/", include("ketamine_clinic.monitoring.registry.urls")),
     # The JSON API: its operations check their own declared policies (see api/auth.py).
     path("api/v1/", api.urls),

@@ -24,6 +24,7 @@ class NavItem:
 # (label, URL name) in menu order. Later parts of the clinic add theirs here.
 MENU: list[tuple[str, str]] = [
     ("Today", "clinicday:day"),
+    ("Monitoring", "monitoring:station"),
     ("Schedule", "booking:week"),
     ("Patients", "patients:list"),
     ("Review queue", "review:queue"),
