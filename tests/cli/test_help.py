@@ -11,8 +11,8 @@ from tests.cli.conftest import run_main
 
 # What each subcommand's help must mention. A new subcommand must be added here.
 EXPECTED_OPTIONS: dict[str, list[str]] = {
-    "serve": ["--host", "--port", "--workers"],
-    "demo": ["--seed-only", "--host", "--port"],
+    "serve": ["--host", "--port", "--workers", "--gateway-port"],
+    "demo": ["--seed-only", "--host", "--port", "--gateway-port", "--no-devices"],
     "migrate": ["--check"],
     "createuser": [
         "--username",

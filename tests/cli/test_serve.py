@@ -56,3 +56,22 @@ def test_more_than_one_worker_on_sqlite_is_refused(
         "set DATABASE_URL to PostgreSQL\n"
     )
     assert served == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--gateway-port", "70000"), "--gateway-port: 70000 is not a TCP port (0-65535)"),
+        (("--gateway-port", "2575", "--workers", "2"), "--workers"),
+    ],
+)
+def test_gateway_port_refusals(
+    capsys: pytest.CaptureFixture[str],
+    served: list[dict[str, object]],
+    args: tuple[str, ...],
+    message: str,
+) -> None:
+    code, out, err = run_main(capsys, "serve", *args)
+    assert (code, out) == (2, "")
+    assert message in err
+    assert served == []

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import secrets
 from pathlib import Path
 
-from ketamine_clinic.cli.base import Subcommand, cli_audit_context, setup_django
+from ketamine_clinic.cli.base import CliError, Subcommand, cli_audit_context, setup_django
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -16,6 +17,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8000, help="TCP port (default: 8000)")
+    parser.add_argument(
+        "--gateway-port",
+        type=int,
+        default=2575,
+        help="the device gateway's MLLP port, where the simulated devices send (default: 2575)",
+    )
+    parser.add_argument(
+        "--no-devices",
+        action="store_true",
+        help="no gateway and no simulated monitors and pumps (the web server only)",
+    )
 
 
 def prepare_demo_environment() -> None:
@@ -43,17 +55,34 @@ def run(args: argparse.Namespace) -> int:
     setup_django()
     from django.core.management import call_command
 
+    from ketamine_clinic.demo.devices import seed_demo_devices
     from ketamine_clinic.demo.seed import print_logins, seed_demo_clinic
 
     call_command("migrate", interactive=False, verbosity=0)
     with cli_audit_context("demo"):
         logins = seed_demo_clinic()
+        seed_demo_devices()
     print_logins(logins)
     if args.seed_only:
         return 0
-    from ketamine_clinic.cli.serve import serve
+    from ketamine_clinic.cli.serve import serve, serve_with_gateway
 
-    serve(host=args.host, port=args.port, workers=1)
+    if args.no_devices:
+        serve(host=args.host, port=args.port, workers=1)
+        return 0
+    from ketamine_clinic.demo.devices import run_demo_devices
+
+    try:
+        asyncio.run(
+            serve_with_gateway(
+                host=args.host,
+                port=args.port,
+                gateway_port=args.gateway_port,
+                extra=run_demo_devices,
+            )
+        )
+    except OSError as error:
+        raise CliError(f"cannot listen ({error.strerror}); is another demo running?") from None
     return 0
 
 

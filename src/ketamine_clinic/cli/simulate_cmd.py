@@ -48,10 +48,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="HOST:PORT",
         help="the device gateway, e.g. 127.0.0.1:2575",
     )
-    parser.add_argument("--weight-kg", type=_positive, default=70.0)
-    parser.add_argument("--dose-mg-per-kg", type=_positive, default=0.5)
-    parser.add_argument("--infusion-min", type=_positive, default=40.0)
-    parser.add_argument("--concentration-mg-per-ml", type=_positive, default=1.0)
+    parser.add_argument(
+        "--weight-kg", type=_positive, default=70.0, help="the virtual patient's weight (70)"
+    )
+    parser.add_argument(
+        "--dose-mg-per-kg", type=_positive, default=0.5, help="the dose to infuse (0.5 mg/kg)"
+    )
+    parser.add_argument(
+        "--infusion-min", type=_positive, default=40.0, help="over how many minutes (40)"
+    )
+    parser.add_argument(
+        "--concentration-mg-per-ml",
+        type=_positive,
+        default=1.0,
+        help="the syringe's ketamine concentration (1 mg/mL)",
+    )
     parser.add_argument(
         "--pump-port", type=int, default=0, help="port for PCD-03 programs (0: any free port)"
     )
