@@ -256,7 +256,9 @@ def device_update(
     """Change a device's model, label, room, endpoint or whether it is in use. Its EUI-64
     and kind stay: a different device is a new registration."""
     _require(by)
-    current = Device.objects.select_for_update().select_related("room").get(pk=device.pk)
+    current = (
+        Device.objects.select_for_update(of=("self",)).select_related("room").get(pk=device.pk)
+    )
     before = device_state(current)
     clean_model = _model(model)
     clean_label = _label(label)
