@@ -78,6 +78,9 @@ Priority = Literal["PH", "PM", "PL", "PN"]
 AlarmSource = Literal["SP", "ST", "SA"]
 
 
+ORDER_CONTROLS: Final = frozenset({"NW", "XO", "HD", "RL"})
+
+
 class ProgramRejected(ValueError):
     """A PCD-03 program the pump cannot take; ``field`` names the part, ``reason`` why."""
 
@@ -518,7 +521,9 @@ class InfusionProgram:
     volume_to_infuse_ml: Decimal  # RXG-5, units RXG-7
     patient_weight_kg: Decimal | None = None  # OBX MDC_ATTR_PT_WEIGHT, when sent
     patient_id: str = ""
-    order_control: str = "NW"  # ORC-1: NW a new program, XO a change (titration)
+    # ORC-1: NW a new program, XO a change (titration), HD hold (pause the running
+    # program: the interlock), RL release (resume it); HL7 order control codes.
+    order_control: str = "NW"
 
 
 def build_program(
@@ -534,8 +539,8 @@ def build_program(
 
     ``sender`` is the clinic (the order filler); its EUI-64 is the clinic system's id.
     """
-    if program.order_control not in {"NW", "XO"}:
-        raise ValueError("order_control: must be NW (new) or XO (change)")
+    if program.order_control not in ORDER_CONTROLS:
+        raise ValueError("order_control: must be NW (new), XO (change), HD (hold) or RL (release)")
     pv1 = [f"PV1||O|{escape(room)}"] if room else []
     rxg = [
         "RXG",
@@ -643,8 +648,14 @@ def read_program(message: Message) -> InfusionProgram:
         volume_to_infuse_ml=volume,
         patient_weight_kg=weight,
         patient_id="" if patient_id == "UNKNOWN" else patient_id,
-        order_control=orc[0].field(1) or "NW",
+        order_control=_order_control(orc[0].field(1) or "NW"),
     )
+
+
+def _order_control(code: str) -> str:
+    if code not in ORDER_CONTROLS:
+        raise ProgramRejected("ORC-1", f"{code!r} is not NW, XO, HD or RL")
+    return code
 
 
 def _reply_msh(

@@ -22,6 +22,7 @@ from ketamine_clinic.devices.pcd_build import (
     Sender,
     build_program,
 )
+from ketamine_clinic.devices.program_client import send_program
 from ketamine_clinic.devices.sim.clock import ManualClock, SimClock
 from ketamine_clinic.devices.sim.link import MllpLink
 from ketamine_clinic.devices.sim.patient import VirtualPatient
@@ -32,7 +33,6 @@ from ketamine_clinic.devices.sim.pump import (
     PumpConfig,
     PumpRefused,
     SimulatedPump,
-    send_program,
 )
 from tests.devices.sim.fake_gateway import FakeGateway
 from tests.devices.sim.hl7apy_strict import assert_strictly_valid
@@ -284,3 +284,24 @@ def test_delivered_volume_is_the_integral_of_the_running_rate_capped_at_the_volu
         elif isinstance(action, float):
             pump.set_rate(action)
             current = action
+
+
+def test_hold_pauses_the_running_program_and_release_resumes_it() -> None:
+    """ORC-1 HD is how the clinic's interlock pauses a pump; RL resumes; both idempotent."""
+    clock = ManualClock(start=START)
+    pump = SimulatedPump(PUMP, clock=clock, config=PumpConfig(auto_confirm=True))
+    assert "MSA|AA" in pump.handle_program_message(_rgv(_program()))
+    clock.advance(60)
+    hold = pump.handle_program_message(_rgv(_program(order_control="HD")))
+    assert "MSA|AA" in hold
+    assert (pump.state, pump.actual_rate_ml_per_h) == ("paused", 0.0)
+    given = pump.volume_delivered_ml()
+    assert given == pytest.approx(1.0)  # 60 mL/h for 60 s
+    clock.advance(60)
+    assert "MSA|AA" in pump.handle_program_message(_rgv(_program(order_control="HD")))
+    assert pump.volume_delivered_ml() == pytest.approx(given)  # nothing while held
+    pump.handle_program_message(_rgv(_program(order_control="RL")))
+    assert (pump.state, pump.actual_rate_ml_per_h) == ("running", 60.0)
+    other = pump.handle_program_message(_rgv(_program(program_id="PRG-9", order_control="HD")))
+    assert "MSA|AE" in other and "PRG-9 is not on this pump" in other
+    assert pump.state == "running"

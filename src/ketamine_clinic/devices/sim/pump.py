@@ -43,7 +43,6 @@ from ketamine_clinic.devices.pcd_build import (
     PUMP_NEAR_END,
     PUMP_OCCLUSION,
     PUMP_RATE_CHANGE,
-    Acknowledgement,
     Alarm,
     ControlIds,
     InfusionProgram,
@@ -56,7 +55,6 @@ from ketamine_clinic.devices.pcd_build import (
     build_program_reject,
     build_pump_event,
     build_pump_numerics,
-    read_acknowledgement,
     read_program,
 )
 from ketamine_clinic.devices.sim.clock import Clock
@@ -268,6 +266,17 @@ class SimulatedPump:
                     volume=program.volume_to_infuse_ml, given=f"{given:.2f}"
                 )
             )
+
+    def hold_or_release(self, program: InfusionProgram) -> None:
+        """ORC-1 HD pauses the running program (the clinic's interlock), RL resumes it; both
+        name the program, and a second HD or RL changes nothing."""
+        d = self._delivery
+        if d is None or d.program.program_id != program.program_id:
+            raise PumpRefused(f"ORC-2: program {program.program_id} is not on this pump")
+        if program.order_control == "HD" and self.state == "running":
+            self.pause()
+        elif program.order_control == "RL" and self.state == "paused":
+            self.resume()
 
     def propose(self, program: InfusionProgram) -> None:
         """Take ``program`` as a proposal (checked); runs at ``confirm`` or at once with
@@ -500,7 +509,10 @@ class SimulatedPump:
                 message, self.sender, self.control_ids.next(), now, reason=str(error), code="AR"
             )
         try:
-            self.propose(program)
+            if program.order_control in ("HD", "RL"):
+                self.hold_or_release(program)
+            else:
+                self.propose(program)
         except PumpRefused as error:
             self.counters.programs_refused += 1
             self.counters.refusals.append(str(error))
@@ -537,26 +549,3 @@ def _decimal_totals(rate: float, delivered: float, remaining: float, dose: float
 def _unreadable_reply(reason: str) -> str:
     """An AR for bytes that are not HL7 at all (no MSH to answer): a bare ACK."""
     return f"MSH|^~\\&|KC_SIM_PUMP||||||ACK|AR-UNREADABLE|P|2.6\rMSA|AR|\rERR|||200|E||||{reason}\r"
-
-
-async def send_program(
-    host: str, port: int, text: str, *, timeout_s: float = 10.0
-) -> Acknowledgement:
-    """Send one PCD-03 program to a pump and read its reply (the clinic's side, for the
-    room runner and tests); wall-clock ``timeout_s``."""
-    reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout_s)
-    try:
-        writer.write(frame(text.encode("utf-8")))
-        await writer.drain()
-        decoder = MllpDecoder()
-        while True:
-            data = await asyncio.wait_for(reader.read(65536), timeout_s)
-            if not data:
-                raise ConnectionError("the pump closed the connection without a reply")
-            frames = decoder.feed(data)
-            if frames:
-                return read_acknowledgement(parse_message(frames[0].decode("utf-8")))
-    finally:
-        writer.close()
-        with contextlib.suppress(ConnectionError, OSError):
-            await writer.wait_closed()

@@ -19,11 +19,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Final, Literal
 
 from ketamine_clinic.devices.pcd_build import ControlIds, InfusionProgram, Sender, build_program
+from ketamine_clinic.devices.program_client import send_program
 from ketamine_clinic.devices.sim.clock import Clock, SimClock
 from ketamine_clinic.devices.sim.link import DEFAULT_ACK_TIMEOUT_S, MllpLink
 from ketamine_clinic.devices.sim.monitor import MonitorConfig, SimulatedMonitor
 from ketamine_clinic.devices.sim.patient import ScriptedEvent, VirtualPatient
-from ketamine_clinic.devices.sim.pump import PumpConfig, SimulatedPump, send_program
+from ketamine_clinic.devices.sim.pump import PumpConfig, SimulatedPump
 
 DeviceKind = Literal["monitor", "pump", "orders"]
 # 02: a locally administered EUI-64 (never a vendor's); 4B43 = "KC"; then the kind and
