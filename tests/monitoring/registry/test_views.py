@@ -169,3 +169,19 @@ def test_a_registered_device_on_the_unassigned_page_links_to_its_registration(
     assert reverse("devices:edit", args=[device.pk]) in text
     assert "1 in a room with no visit running" in text
     assert "Register this device" not in text
+
+
+def test_a_monitors_edit_page_asks_for_no_program_address(personas: dict[str, User]) -> None:
+    room_3 = room("Room 3")
+    monitor = register(personas["administrator"], MONITOR, room=room_3)
+    client = client_for(personas["administrator"])
+    page = client.get(reverse("devices:edit", args=[monitor.pk]))
+    assert "program_endpoint" not in page.context["form"].fields
+    assert 'name="program_endpoint"' not in page.content.decode()
+    response = client.post(
+        reverse("devices:edit", args=[monitor.pk]),
+        {"model": "Acme VS-900", "label": "Monitor 3", "room": room_3.pk, "in_use": "on"},
+    )
+    assert response.status_code == 302
+    monitor.refresh_from_db()
+    assert (monitor.label, monitor.program_endpoint, monitor.room) == ("Monitor 3", "", room_3)

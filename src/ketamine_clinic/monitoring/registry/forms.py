@@ -77,4 +77,13 @@ class DeviceRegisterForm(_DeviceFields):
 
 
 class DeviceEditForm(_DeviceFields):
-    pass
+    """A registration's changeable fields; a monitor has no program address to give."""
+
+    def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if kind != DeviceKind.PUMP:
+            del self.fields["program_endpoint"]
+
+    def changes(self) -> dict[str, Any]:
+        """The cleaned values as ``device_update`` takes them."""
+        return {"program_endpoint": "", **self.cleaned_data}

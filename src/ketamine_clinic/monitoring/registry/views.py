@@ -97,10 +97,10 @@ def device_edit(request: HttpRequest, device_id: int) -> HttpResponse:
     except Device.DoesNotExist:
         raise Http404("No such device") from None
     if request.method == "POST":
-        form = DeviceEditForm(request.POST, current_room=device.room)
+        form = DeviceEditForm(request.POST, kind=device.kind, current_room=device.room)
         if form.is_valid():
             try:
-                services.device_update(device=device, by=user, **form.cleaned_data)
+                services.device_update(device=device, by=user, **form.changes())
             except (ValidationError, PermissionDenied) as error:
                 _refused(form, error)
             else:
@@ -108,6 +108,7 @@ def device_edit(request: HttpRequest, device_id: int) -> HttpResponse:
                 return redirect("devices:list")
     else:
         form = DeviceEditForm(
+            kind=device.kind,
             current_room=device.room,
             initial={
                 "model": device.model,
