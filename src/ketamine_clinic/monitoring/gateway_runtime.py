@@ -13,13 +13,16 @@ import signal
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from ketamine_clinic.alarms.engine import AlarmEngine
+from ketamine_clinic.alarms.events import InterlockAction
 from ketamine_clinic.alarms.policy import AlarmPolicy
 from ketamine_clinic.devices.gateway import Gateway, Inbound, StoreResult
 from ketamine_clinic.monitoring.alarm_runtime import AlarmRuntime
 from ketamine_clinic.monitoring.publisher import LivePublisher, RoomDirectory
+from ketamine_clinic.monitoring.pump_programs import pump_interlock_pause
 from ketamine_clinic.monitoring.storage import DatabaseStorage
 
 log = logging.getLogger("ketamine_clinic.monitoring.gateway")
@@ -29,6 +32,13 @@ def default_writers() -> int:
     """SQLite takes one writer at a time; PostgreSQL commits from two in parallel."""
     engine = settings.DATABASES["default"]["ENGINE"]
     return 1 if engine.endswith("sqlite3") else 2
+
+
+async def _interlock(action: InterlockAction) -> None:
+    """The engine asks to pause a room's pump: hold its program over PCD-03 (recorded)."""
+    await sync_to_async(pump_interlock_pause)(
+        room_id=int(action.room), alarm_id=action.alarm_id, reason=action.reason, at=action.at
+    )
 
 
 class ClinicGateway:
@@ -41,6 +51,7 @@ class ClinicGateway:
         self.alarms = AlarmRuntime(
             AlarmEngine(policy=AlarmPolicy(interlock_enabled=settings.KC_PUMP_INTERLOCK)),
             directory=directory,
+            interlock=_interlock,
         )
         self.gateway = Gateway(
             DatabaseStorage(),

@@ -327,3 +327,38 @@ class AlarmStrip(InsertOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.name} strip of {self.alarm_id}"
+
+
+class PumpProgramSent(InsertOnlyModel):
+    """A PCD-03 program the clinic sent to a pump, and the pump's answer.
+
+    ``order_control``: NW a new program, XO a titration, HD hold (pause), RL release.
+    ``reply_code`` AA: the pump took it (a new program still waits for the nurse's
+    confirmation at the pump); AE/AR: refused, with the pump's reason; empty: no answer
+    (the pump was unreachable or silent), so nothing can be assumed to run.
+    """
+
+    visit = models.ForeignKey(
+        "visits.Visit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="programs")
+    program_id = models.CharField(max_length=64)
+    order_control = models.CharField(max_length=2)
+    rate_ml_per_h = models.DecimalField(max_digits=8, decimal_places=2)
+    volume_to_infuse_ml = models.DecimalField(max_digits=8, decimal_places=2)
+    concentration_mg_per_ml = models.DecimalField(max_digits=8, decimal_places=3)
+    control_id = models.CharField(max_length=64)
+    sent_at = models.DateTimeField()
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(max_length=200, blank=True, help_text="why (the interlock's alarm)")
+    reply_code = models.CharField(max_length=2, blank=True)
+    reply_text = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+        indexes = [models.Index(fields=["device", "sent_at"], name="monitoring_program_device")]
+
+    def __str__(self) -> str:
+        return f"{self.order_control} {self.program_id} to {self.device_id}: {self.reply_code}"
