@@ -32,6 +32,7 @@ window.KCLive = (function () {
   // Only touches the DOM when what it shows changes: twenty rooms update every second.
   function showValue(el, value, places, present) {
     var key = !present ? "none" : value === null ? "invalid" : value.toFixed(places);
+    var missingText = el.dataset.missing || "no data";
     if (el.dataset.shown === key) {
       return;
     }
@@ -40,7 +41,7 @@ window.KCLive = (function () {
     if (key === "none") {
       var none = document.createElement("span");
       none.className = "no-data";
-      none.textContent = "no data";
+      none.textContent = missingText;
       el.appendChild(none);
     } else if (key === "invalid") {
       var bad = document.createElement("span");
@@ -390,6 +391,18 @@ window.KCLive = (function () {
     if (meta.textContent !== metaText) {
       meta.textContent = metaText;
     }
+    // Only the buttons that still do something: acknowledge until acknowledged, pause
+    // while the alarm sounds.
+    Array.prototype.forEach.call(li.querySelectorAll("form.alarm-form"), function (form) {
+      var useless = form.dataset.response === "acknowledge" ? alarm.acknowledged : !alarm.audible;
+      if (form.hidden !== useless) {
+        form.hidden = useless;
+      }
+    });
+    var sent = li.querySelector(".alarm-sent");
+    if (sent && alarm.acknowledged && sent.dataset.response === "acknowledge") {
+      sent.remove(); // the engine confirmed it: "acknowledged" above says so
+    }
   };
 
   // Buttons post with fetch (the form's own CSRF token); the page changes when the
@@ -406,6 +419,7 @@ window.KCLive = (function () {
           note.setAttribute("role", "status");
           li.appendChild(note);
         }
+        note.dataset.response = form.dataset.response;
         button.disabled = true;
         window.fetch(form.action, {
           method: "POST",

@@ -303,7 +303,7 @@
           } else {
             ctx.moveTo(x, y);
             ctx.fillStyle = trend.colors[index];
-            ctx.fillRect(x - ratio, y - ratio, 2 * ratio, 2 * ratio);
+            ctx.fillRect(x - 2 * ratio, y - 2 * ratio, 4 * ratio, 4 * ratio);
           }
           previous = point[0];
         });
@@ -445,6 +445,9 @@
   });
   drawTrends();
   window.requestAnimationFrame(animate);
+
+  // For the browser tests: how much each channel holds, to pace what they publish.
+  window.KCRoomLive = { channels: channels };
 
   L.connect(root.dataset.socket, dispatch, document.getElementById("link-state"));
 })();
