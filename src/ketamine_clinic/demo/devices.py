@@ -18,11 +18,13 @@ from typing import Final
 from asgiref.sync import sync_to_async
 from django.db import transaction
 
+from ketamine_clinic.accounts.models import User
 from ketamine_clinic.booking.models import Room
 from ketamine_clinic.devices.sim.clock import SimClock
 from ketamine_clinic.devices.sim.patient import ScriptedEvent
 from ketamine_clinic.devices.sim.room import RoomConfig, SimRoom, sim_eui64
 from ketamine_clinic.monitoring.models import Device, DeviceKind
+from ketamine_clinic.monitoring.pump_programs import pump_program_send
 from ketamine_clinic.orders.models import InfusionOrder
 from ketamine_clinic.visits.enums import VisitState
 from ketamine_clinic.visits.models import Visit
@@ -65,6 +67,7 @@ def seed_demo_devices() -> None:
 class DemoRoom:
     room_number: int
     name: str
+    visit_id: int
     state: str
     weight_kg: float
     dose_mg_per_kg: float
@@ -86,6 +89,7 @@ def rooms_to_simulate() -> list[DemoRoom]:
             DemoRoom(
                 room_number=visit.room.display_order,
                 name=visit.room.name,
+                visit_id=visit.pk,
                 state=visit.state,
                 weight_kg=float(order.weight_kg),
                 dose_mg_per_kg=float(order.dose_mg_per_kg),
@@ -96,10 +100,18 @@ def rooms_to_simulate() -> list[DemoRoom]:
     return rooms
 
 
-def _pump_listening(room_number: int, port: int) -> None:
-    Device.objects.filter(eui64=sim_eui64("pump", room_number)).update(
+def _pump_listening(room: DemoRoom, port: int) -> None:
+    """The simulated pump is up: record where it listens, and (unless the infusion is
+    over) send it the visit's program from the clinic, as the demo nurse."""
+    Device.objects.filter(eui64=sim_eui64("pump", room.room_number)).update(
         program_endpoint=f"127.0.0.1:{port}"
     )
+    if room.state == VisitState.RECOVERY:
+        return
+    nurse = User.objects.filter(username="nurse").first()
+    visit = Visit.objects.get(pk=room.visit_id)
+    sent = pump_program_send(visit=visit, by=nurse)
+    print(f"{room.name}: program sent to the pump, which answered {sent.reply_code}", flush=True)
 
 
 async def run_demo_devices(gateway_port: int, stop: asyncio.Event) -> None:
@@ -118,13 +130,13 @@ async def run_demo_devices(gateway_port: int, stop: asyncio.Event) -> None:
             concentration_mg_per_ml=room.concentration_mg_per_ml,
             seed=seed,
             events=SCRIPTED.get(room.state, ()),
-            # A room in recovery has its infusion behind it: the monitor runs, the pump idles.
-            start_program=room.state != VisitState.RECOVERY,
+            # The clinic sends the program (PCD-03), not the simulator.
+            start_program=False,
         )
         sim = SimRoom(config, clock=SimClock())
 
-        def on_listening(port: int, number: int = room.room_number) -> None:
-            chores.append(asyncio.ensure_future(sync_to_async(_pump_listening)(number, port)))
+        def on_listening(port: int, room: DemoRoom = room) -> None:
+            chores.append(asyncio.ensure_future(sync_to_async(_pump_listening)(room, port)))
 
         tasks.append(asyncio.create_task(sim.run(on_listening=on_listening)))
         if room.state == VisitState.PAUSED:

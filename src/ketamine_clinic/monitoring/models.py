@@ -46,6 +46,13 @@ class Device(models.Model):
             models.CheckConstraint(
                 condition=models.Q(kind__in=DeviceKind.values), name="monitoring_device_kind"
             ),
+            # One monitor and one pump in use per room (the registry service says why and
+            # names the field; this holds whatever path writes).
+            models.UniqueConstraint(
+                fields=["room", "kind"],
+                condition=models.Q(in_use=True, room__isnull=False),
+                name="monitoring_device_one_per_room",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -85,7 +92,11 @@ class DeviceMessage(InsertOnlyModel):
                 fields=["sender", "control_id", "content_sha256"], name="monitoring_message_once"
             ),
         ]
-        indexes = [models.Index(fields=["received_at"], name="monitoring_msg_received")]
+        indexes = [
+            models.Index(fields=["received_at"], name="monitoring_msg_received"),
+            # A device's last message (the registry) and its unassigned data.
+            models.Index(fields=["device_eui64", "received_at"], name="monitoring_msg_device"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.message_type} {self.control_id} from {self.sender}"

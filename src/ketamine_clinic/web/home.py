@@ -78,8 +78,9 @@ HOME_CARDS: list[HomeCard] = [
     HomeCard(
         Role.ADMINISTRATOR,
         "Devices",
-        "Monitors and pumps, their connection state and message counts will appear here once "
-        "the device gateway is set up.",
+        "Which monitor and pump is in which room, when each last sent, and data from devices "
+        "no visit was running for.",
+        "devices:list",
     ),
 ]
 
