@@ -48,5 +48,12 @@ bench-pk: $(STAMP)
 bench-schedule: $(STAMP)
 	$(BIN)/python bench/schedule.py --write
 
+# The device gateway end to end on SQLite and PostgreSQL (scratch databases, the load
+# generator in its own process) and parse rates against python-hl7 and hl7apy; not a
+# test. Writes its own marked block in docs/benchmarks.md. --quick: a smoke run.
+.PHONY: bench-gateway
+bench-gateway: $(STAMP)
+	$(BIN)/python bench/gateway.py --write
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
