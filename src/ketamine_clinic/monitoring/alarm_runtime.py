@@ -28,6 +28,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -53,13 +54,16 @@ from ketamine_clinic.alarms.events import (
     AlarmView,
     InterlockAction,
 )
+from ketamine_clinic.alarms.limits import AlarmLimitsInvalid, ClinicAlarmLimits
 from ketamine_clinic.devices import mdc
 from ketamine_clinic.devices.gateway import Inbound, Outcome, StoreResult
 from ketamine_clinic.devices.pcd import AlertReport
 from ketamine_clinic.monitoring import live
+from ketamine_clinic.monitoring.alarm_limits import patient_limits
 from ketamine_clinic.monitoring.models import (
     Alarm,
     AlarmEventKind,
+    AlarmLimitAdjustment,
     AlarmState,
     AlarmStrip,
     WaveformChunk,
@@ -138,6 +142,7 @@ class AlarmRuntime:
         self._lock = asyncio.Lock()
         self._visit_of_room: dict[int, int] = {}
         self._infusing: dict[int, bool] = {}
+        self._limits_version: dict[int, int] = {}
         self._alarm_rooms: dict[str, int] = {}
         self._command_channel = ""
         self._strips: set[asyncio.Task[None]] = set()
@@ -245,29 +250,35 @@ class AlarmRuntime:
                 await self.respond(message)
 
     async def refresh_rooms(self) -> None:
-        """Start and stop monitoring rooms as visits start and end their infusion."""
+        """Start and stop monitoring rooms as visits start and end their infusion, with
+        each patient's limits (re-applied when a prescriber adjusts one)."""
         rooms = await self._write(_monitored_rooms)
         at = self.clock()
         events: list[AlarmEvent] = []
         async with self._lock:
             watched = {int(key) for key in self.engine.rooms}
-            for room_id, (visit_id, infusing) in rooms.items():
+            for room_id, room in rooms.items():
                 key = str(room_id)
-                if room_id in watched and self._visit_of_room.get(room_id) != visit_id:
+                if room_id in watched and self._visit_of_room.get(room_id) != room.visit_id:
                     events += self.engine.room_ended(key, at)  # another patient now
                     watched.discard(room_id)
                 if room_id not in watched:
                     events += self.engine.room_started(
-                        key, at, expected=EXPECTED_CODES, infusing=infusing
+                        key, at, limits=room.limits, expected=EXPECTED_CODES, infusing=room.infusing
                     )
-                elif self._infusing.get(room_id) != infusing:
-                    events += self.engine.infusion_running(key, infusing, at)
-                self._visit_of_room[room_id] = visit_id
-                self._infusing[room_id] = infusing
+                else:
+                    if self._infusing.get(room_id) != room.infusing:
+                        events += self.engine.infusion_running(key, room.infusing, at)
+                    if self._limits_version.get(room_id) != room.limits_version:
+                        events += self.engine.room_limits(key, room.limits, at)
+                self._visit_of_room[room_id] = room.visit_id
+                self._infusing[room_id] = room.infusing
+                self._limits_version[room_id] = room.limits_version
             for room_id in watched - set(rooms):
                 events += self.engine.room_ended(str(room_id), at)
                 self._visit_of_room.pop(room_id, None)
                 self._infusing.pop(room_id, None)
+                self._limits_version.pop(room_id, None)
         await self._handle(events)
 
     # -- outputs -------------------------------------------------------------------------
@@ -332,12 +343,38 @@ def _view(view: AlarmView) -> live.AlarmView:
 # -- the record (runs on the runtime's one writer thread) ------------------------------
 
 
-def _monitored_rooms() -> dict[int, tuple[int, bool]]:
-    """room id -> (visit id, infusing) for each room with a patient on the monitor."""
+@dataclass(frozen=True, slots=True)
+class MonitoredRoom:
+    visit_id: int
+    infusing: bool
+    limits: ClinicAlarmLimits  # the patient's effective limits
+    limits_version: int  # the patient's latest adjustment (0: the clinic's limits)
+
+
+def _monitored_rooms() -> dict[int, MonitoredRoom]:
+    """Each room with a patient on the monitor: the visit, whether it infuses, the limits."""
     rows = Visit.objects.filter(room__isnull=False, state__in=MONITORED_STATES).values_list(
-        "room_id", "id", "state"
+        "room_id", "id", "state", "patient_id"
     )
-    return {room: (visit, state == VisitState.INFUSING) for room, visit, state in rows if room}
+    rooms: dict[int, MonitoredRoom] = {}
+    for room, visit, state, patient in rows:
+        if room is None:
+            continue
+        latest = (
+            AlarmLimitAdjustment.objects.filter(patient_id=patient)
+            .order_by("-id")
+            .values_list("id", flat=True)
+            .first()
+        )
+        try:
+            limits = patient_limits(patient)
+        except AlarmLimitsInvalid:
+            # Stored adjustments were checked when made; if the clinic's limits changed
+            # under them, the clinic's own limits apply (and the log says so).
+            log.warning("patient %s: adjustments no longer apply; clinic limits used", patient)
+            limits = ClinicAlarmLimits()
+        rooms[room] = MonitoredRoom(visit, state == VisitState.INFUSING, limits, latest or 0)
+    return rooms
 
 
 def _end_stale_alarms(at: datetime) -> None:

@@ -373,3 +373,29 @@ class PumpProgramSent(InsertOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.order_control} {self.program_id} to {self.device_id}: {self.reply_code}"
+
+
+class AlarmLimitAdjustment(InsertOnlyModel):
+    """A prescriber's change of one alarm limit for one patient, with the reason.
+
+    Applied in order over the clinic's limits (``alarms.limits.effective_limits``) from the
+    next time the patient's room is monitored, or at once if it is; going back to the
+    clinic's value is another adjustment, so the history stays whole.
+    """
+
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="alarm_limit_adjustments"
+    )
+    parameter_code = models.PositiveIntegerField(help_text="MDC code")
+    priority = models.CharField(max_length=8)
+    side = models.CharField(max_length=4)
+    limit = models.DecimalField(max_digits=8, decimal_places=2)
+    reason = models.CharField(max_length=300)
+    at = models.DateTimeField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["patient", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.parameter_code} {self.side} {self.limit} for {self.patient_id}"
