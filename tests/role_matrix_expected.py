@@ -145,6 +145,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "clinicday:resume": frozenset({NURSE, PRESCRIBER}),
     "clinicday:stop": frozenset({NURSE, PRESCRIBER}),
     "clinicday:room_vitals": frozenset({NURSE, PRESCRIBER}),
+    "clinicday:send_to_pump": frozenset({NURSE, PRESCRIBER}),
     "clinicday:adverse_event": frozenset({NURSE, PRESCRIBER}),
     "clinicday:note": frozenset({NURSE, PRESCRIBER}),
     "clinicday:dissociation": frozenset({NURSE, PRESCRIBER}),

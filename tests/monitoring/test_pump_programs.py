@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 
 from ketamine_clinic.accounts.models import User
 from ketamine_clinic.audit.models import AuditEntry
@@ -27,6 +28,7 @@ from ketamine_clinic.monitoring.pump_programs import (
 )
 from ketamine_clinic.orders.selectors import current_order
 from ketamine_clinic.visits.models import Visit
+from tests.conftest import client_for
 from tests.infusion.support import make_ready_visit
 from tests.monitoring.support import T0, room_with_monitor
 
@@ -143,3 +145,29 @@ def test_the_interlock_holds_the_running_program(
     assert (hold.reply_code, hold.sent_by) == ("AA", None)
     assert hold.reason.startswith("interlock 3/MDC_PULS_OXIM_SAT_O2:low/x")
     assert pump.pump.state == "paused"
+
+
+def test_the_room_page_sends_the_program_and_shows_the_pumps_answer(
+    personas: dict[str, User], pump: PumpThread
+) -> None:
+    visit = visit_with_pump(personas, pump.port)
+    nurse = client_for(personas["nurse"])
+    page = nurse.get(reverse("clinicday:room", args=[visit.pk]))
+    assert b"Send the ordered program to the pump" in page.content
+    sent = nurse.post(reverse("clinicday:send_to_pump", args=[visit.pk]), follow=True)
+    assert b"The pump took the program: confirm it at the pump to start." in sent.content
+    assert b"taken by the pump" in sent.content
+    assert PumpProgramSent.objects.get().sent_by == personas["nurse"]
+    # The front desk may not send programs.
+    desk = client_for(personas["front_desk"])
+    assert desk.post(reverse("clinicday:send_to_pump", args=[visit.pk])).status_code == 403
+
+
+def test_a_refusal_is_shown_on_the_room_page(personas: dict[str, User]) -> None:
+    visit = visit_with_pump(personas, 1)  # nothing listens
+    response = client_for(personas["nurse"]).post(
+        reverse("clinicday:send_to_pump", args=[visit.pk])
+    )
+    assert response.status_code == 422
+    assert b"The pump did not answer" in response.content
+    assert b"Nothing was started." in response.content

@@ -49,6 +49,8 @@ from ketamine_clinic.infusion.services import (
     session_note_record,
 )
 from ketamine_clinic.instruments.errors import InstrumentError
+from ketamine_clinic.monitoring.pump_programs import PROGRAM_STATES, pump_program_send
+from ketamine_clinic.monitoring.selectors import bedside_pump
 from ketamine_clinic.orders.models import SyringePreparation
 from ketamine_clinic.orders.selectors import current_order
 from ketamine_clinic.orders.services import order_infusion, syringe_prepare, syringe_verify
@@ -364,6 +366,15 @@ def _start(visit: Visit, user: User, data: dict[str, Any]) -> str:
     return "Infusion started."
 
 
+def _send_to_pump(visit: Visit, user: User, data: dict[str, Any]) -> str:
+    sent = pump_program_send(visit=visit, by=user)
+    if sent.reply_code == "AA":
+        return "The pump took the program: confirm it at the pump to start."
+    if sent.reply_code:
+        raise ValidationError(f"The pump refused the program: {sent.reply_text}")
+    raise ValidationError(f"The pump did not answer: {sent.reply_text}. Nothing was started.")
+
+
 def _titrate_form_kwargs(visit: Visit) -> dict[str, Any]:
     return {"steps": visit_titration_steps(visit)}
 
@@ -471,6 +482,7 @@ _ROOM_FORMS: dict[str, type[forms.Form]] = {
     "resume": day_forms.EmptyForm,
     "stop": day_forms.EmptyForm,
     "room_vitals": day_forms.VitalsForm,
+    "send_to_pump": day_forms.EmptyForm,
     "adverse_event": day_forms.AdverseEventForm,
     "note": day_forms.NoteForm,
     "dissociation": day_forms.DissociationForm,
@@ -496,6 +508,7 @@ ACTIONS: dict[str, Action] = {
         Action("resume", day_forms.EmptyForm, _resume, "room"),
         Action("stop", day_forms.EmptyForm, _stop, "room"),
         Action("room_vitals", day_forms.VitalsForm, _vitals, "room"),
+        Action("send_to_pump", day_forms.EmptyForm, _send_to_pump, "room"),
         Action("adverse_event", day_forms.AdverseEventForm, _adverse_event, "room"),
         Action("note", day_forms.NoteForm, _note, "room"),
         Action("dissociation", day_forms.DissociationForm, _dissociation, "room"),
@@ -573,6 +586,7 @@ ACTION_POLICIES: dict[str, AccessPolicy] = {
     "resume": CLINICAL,
     "stop": CLINICAL,
     "room_vitals": CLINICAL,
+    "send_to_pump": CLINICAL,
     "adverse_event": CLINICAL,
     "note": CLINICAL,
     "dissociation": CLINICAL,
@@ -622,6 +636,8 @@ def _room_context(
         "pump_events": PumpEvent.objects.filter(visit=visit).select_related("by").order_by("at"),
         "adverse_events": AdverseEvent.objects.filter(visit=visit).order_by("at"),
         "notes": SessionNote.objects.filter(visit=visit).select_related("by").order_by("at"),
+        "bedside_pump": bedside_pump(visit),
+        "pump_sendable": visit.state in PROGRAM_STATES["NW"],
         "titrate_steps": day_forms.step_buttons(titration_steps),
         "titrate_bound": bound.get("titrate"),
     }

@@ -374,6 +374,12 @@ class PumpProgramSent(InsertOnlyModel):
     def __str__(self) -> str:
         return f"{self.order_control} {self.program_id} to {self.device_id}: {self.reply_code}"
 
+    @property
+    def order_control_label(self) -> str:
+        return {"NW": "new program", "XO": "titration", "HD": "hold", "RL": "release"}.get(
+            self.order_control, self.order_control
+        )
+
 
 class AlarmLimitAdjustment(InsertOnlyModel):
     """A prescriber's change of one alarm limit for one patient, with the reason.

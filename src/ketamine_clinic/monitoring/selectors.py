@@ -9,7 +9,14 @@ from typing import Any
 from ketamine_clinic.accounts.models import User
 from ketamine_clinic.audit.enums import AuditAction
 from ketamine_clinic.audit.services import audit_record
-from ketamine_clinic.monitoring.models import Observation
+from ketamine_clinic.monitoring.models import (
+    Device,
+    DeviceKind,
+    Observation,
+    PumpProgramSent,
+    PumpReport,
+)
+from ketamine_clinic.visits.models import Visit
 
 # One command's output; a longer history is read page by page with --since.
 OBSERVATIONS_MAX_ROWS = 100_000
@@ -70,3 +77,40 @@ def observations_list(filters: ObservationFilter, *, by: User | None) -> list[di
         },
     )
     return result
+
+
+@dataclass(frozen=True, slots=True)
+class BedsidePump:
+    """The room's registered pump as the room page shows it: what the clinic last sent it,
+    what it answered, and the totals it last reported itself."""
+
+    device: Device
+    last_sent: PumpProgramSent | None
+    reported: PumpReport | None  # the pump's latest event with its totals, for this visit
+    can_send: bool  # an endpoint is registered
+
+
+def bedside_pump(visit: Visit) -> BedsidePump | None:
+    """None when the visit has no room or its room has no pump registered.
+
+    Read with the room page, whose read of the visit is already audited."""
+    if visit.room_id is None:
+        return None
+    device = (
+        Device.objects.filter(room_id=visit.room_id, kind=DeviceKind.PUMP, in_use=True)
+        .order_by("-registered_at")
+        .first()
+    )
+    if device is None:
+        return None
+    last_sent = (
+        PumpProgramSent.objects.filter(device=device, visit=visit)
+        .order_by("-sent_at", "-id")
+        .first()
+    )
+    reported = (
+        PumpReport.objects.filter(device_eui64=device.eui64, visit=visit)
+        .order_by("-at", "-id")
+        .first()
+    )
+    return BedsidePump(device, last_sent, reported, bool(device.program_endpoint))
