@@ -8,6 +8,7 @@ they are matched by name as well as by code, so a sender using the other number 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Final
 
@@ -105,6 +106,19 @@ VARIANTS: Final[dict[int, Variant]] = {
     150303: Variant(150303, "MDC_PRESS_CUFF_MEAN", NIBP_MEAN, "NIBP sent as cuff pressure"),
 }
 PULS_RATE_AMBIGUOUS: Final = 149522
+
+
+_MDIL: Final = re.compile(r"([0-9A-Fa-f]{4})-([0-9A-Fa-f]{4})\Z")
+
+
+def mdil_code(text: str) -> int | None:
+    """The MDC code of a Philips MDIL code ``pppp-cccc`` (partition and term code in hex),
+    else None. MDC codes are 32-bit: partition << 16 | code, so ``0002-4182`` is 147842,
+    MDC_ECG_HEART_RATE (reference/devices.md: Philips Efficia sends its own MDIL codes)."""
+    match = _MDIL.match(text)
+    if match is None:
+        return None
+    return (int(match.group(1), 16) << 16) | int(match.group(2), 16)
 
 
 def resolve(code: int, name: str) -> tuple[Term | None, str]:

@@ -216,7 +216,7 @@ def _code(segment: Segment, number: int) -> tuple[int, str]:
     try:
         code = int(first)
     except ValueError:
-        code = 0
+        code = mdc.mdil_code(first) or 0
     return code, name
 
 
@@ -295,6 +295,10 @@ class _Reader:
             for row, number, containment, device, at in self._walk(rows, group_at):
                 value_type = row.field(2)
                 code, name = _code(row, 3)
+                if mdc.mdil_code(row.component(3, 1)) is not None:
+                    self.mappings.append(
+                        f"{row.component(3, 1)} {name} (MDIL) -> {code} (partition and code)"
+                    )
                 if name == mdc.SAMPLE_RATE_NAME:
                     parent = containment.rsplit(".", 1)[0]
                     sample_rate = parse_numeric(row.field(5))
