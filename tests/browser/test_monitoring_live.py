@@ -51,10 +51,11 @@ DRAWN = """(id) => {
 }"""
 
 
-# Whether the page's ECG channel has less than 0.3 s left to play.
-LITTLE_LEFT = """(code) => {
+# Whether the page's ECG channel wants the next chunk: still filling its playback
+# buffer, or playing with less than 0.3 s left.
+WANTS_MORE = """(code) => {
   const channel = window.KCRoomLive.channels[code];
-  return channel.rate > 0 && channel.buffered() < 0.3 * channel.rate;
+  return channel.rate > 0 && (!channel.playing || channel.buffered() < 0.3 * channel.rate);
 }"""
 
 
@@ -214,12 +215,12 @@ def test_the_room_shows_numerics_waves_and_an_alarm_a_nurse_acknowledges(
     expect(page.locator("[data-pump=dose_delivered_mg]")).to_have_text("12.7")
     expect(page.locator("[data-pump=event]")).to_have_text("Infusing")
 
-    # Chunks a second long, each sent once the page has played most of the last, as a
-    # monitor sends them: the sweep runs on without a gap.
+    # Chunks a second long, each sent once the page wants it, as a monitor sends them
+    # every second: the sweep runs on without a gap.
     for second in range(5):
         publish(room_group(room.pk), wave(room.pk, mdc.ECG_LEAD_II.code, 250, second))
         publish(room_group(room.pk), wave(room.pk, mdc.PLETH.code, 125, second))
-        page.wait_for_function(LITTLE_LEFT, arg=mdc.ECG_LEAD_II.code)
+        page.wait_for_function(WANTS_MORE, arg=mdc.ECG_LEAD_II.code)
     page.wait_for_function(DRAWN, arg="wave-ecg")
     page.wait_for_function(DRAWN, arg="wave-pleth")
 

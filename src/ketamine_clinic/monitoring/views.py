@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -26,7 +27,7 @@ from ketamine_clinic.clinicday.cp_plot import cp_plot
 from ketamine_clinic.config.websockets import MONITOR_ROOM_PATH, MONITOR_STATION_PATH
 from ketamine_clinic.devices import mdc
 from ketamine_clinic.monitoring import page_selectors as selectors
-from ketamine_clinic.monitoring.models import Alarm, AlarmPriority
+from ketamine_clinic.monitoring.models import Alarm, AlarmEventKind, AlarmPriority
 from ketamine_clinic.monitoring.policies import ALARM_RESPONDERS, MONITOR_READERS
 from ketamine_clinic.monitoring.services import MAX_SILENCE_S, Response, alarm_respond
 
@@ -169,6 +170,7 @@ def station(request: HttpRequest) -> HttpResponse:
             "shown_tiles": [tile_shown(tile) for tile in tiles],
             "initial": [tile.initial() for tile in tiles],
             "socket_path": MONITOR_STATION_PATH,
+            "time_zone": settings.TIME_ZONE,
             "can_respond": _responder(request),
         },
     )
@@ -219,6 +221,7 @@ def room(request: HttpRequest, room_id: int) -> HttpResponse:
             "elapsed_min": elapsed_min,
             "initial": live.initial(),
             "socket_path": MONITOR_ROOM_PATH.format(room_id=live.room.pk),
+            "time_zone": settings.TIME_ZONE,
             "can_respond": _responder(request),
             "pause_min": PAUSE_S // 60,
         },
@@ -250,11 +253,16 @@ def alarm_list(request: HttpRequest) -> HttpResponse:
         priority=priority if priority in AlarmPriority.values else "",
     )
     alarms = selectors.alarm_history(filters, by=staff_user(request))
+    rows = [
+        (alarm, [event for event in alarm.events.all() if event.kind != AlarmEventKind.RAISED])
+        for alarm in alarms
+    ]
     return render(
         request,
         "monitoring/alarm_list.html",
         {
             "alarms": alarms,
+            "rows": rows,
             "filters": filters,
             "rooms": Room.objects.all(),
             "priorities": AlarmPriority.choices,

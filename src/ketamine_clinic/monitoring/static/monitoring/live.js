@@ -302,9 +302,23 @@ window.KCLive = (function () {
 
   // ---- the alarm list with its buttons ----
 
+  // Times in the clinic's zone (the server's TIME_ZONE, on the page), whatever zone
+  // the screen's own clock is set to, so they agree with the server-rendered ones.
+  var zoneEl = document.querySelector("[data-time-zone]");
+  var CLINIC_ZONE = zoneEl ? zoneEl.dataset.timeZone : undefined;
+
+  function clock(at) {
+    var options = { hour: "2-digit", minute: "2-digit", hour12: false };
+    try {
+      return at.toLocaleTimeString([], CLINIC_ZONE ? Object.assign({ timeZone: CLINIC_ZONE }, options) : options);
+    } catch (unknownZone) {
+      return at.toLocaleTimeString([], options);
+    }
+  }
+
   function since(iso) {
     var at = new Date(iso);
-    return isNaN(at.getTime()) ? "" : "since " + at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    return isNaN(at.getTime()) ? "" : "since " + clock(at);
   }
 
   // Keeps <ul> in step with an "alarms" payload's list, by alarm id: rows that stay are
@@ -459,6 +473,7 @@ window.KCLive = (function () {
     pumpEventText: pumpEventText,
     connect: connect,
     initial: initial,
+    clock: clock,
     AlarmSound: AlarmSound,
     AlarmList: AlarmList,
   };

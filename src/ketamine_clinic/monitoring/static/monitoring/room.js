@@ -14,8 +14,13 @@
     return;
   }
 
-  var DELAY_S = 0.75; // the playback buffer: covers chunks arriving every 0.5-1 s
-  var MAX_BUFFER_S = 3; // beyond this the trace jumps ahead rather than lag further
+  // The playback buffer: starts at 0.75 s (chunks every 0.5-1 s) and grows by a quarter
+  // second each time the buffer runs dry (a late chunk), up to 2 s, so a feed with
+  // jitter settles into a sweep without gaps.
+  var DELAY_S = 0.75;
+  var DELAY_STEP_S = 0.25;
+  var MAX_DELAY_S = 2;
+  var MAX_BUFFER_S = 4; // beyond this the trace jumps ahead rather than lag further
   var SWEEP_S = 6; // seconds across the canvas
   var ERASE_PX = 14; // the blank bar ahead of the sweep
 
@@ -27,6 +32,7 @@
     this.queue = [];
     this.head = 0; // index of the next sample to play in `queue`
     this.playing = false; // buffered enough to play; false: sweep draws a gap
+    this.delayS = DELAY_S;
     this.everData = false;
     this.x = 0;
     this.lastY = null;
@@ -91,6 +97,11 @@
       this.lo = min - pad;
       this.hi = max + pad;
     }
+    // Hold a chunk and a quarter before playing: a chunk played the moment it arrives
+    // runs out just as the next one is due, and any lateness would show as a gap.
+    if (samples.length) {
+      this.delayS = Math.max(this.delayS, Math.min(1.25 * samples.length / rate, MAX_DELAY_S));
+    }
     this.everData = true;
     this.compact();
   };
@@ -102,7 +113,7 @@
     }
     var limit = Math.round(MAX_BUFFER_S * this.rate);
     if (this.buffered() > limit) {
-      this.head = this.queue.length - Math.round(DELAY_S * this.rate);
+      this.head = this.queue.length - Math.round(this.delayS * this.rate);
     }
   };
 
@@ -179,7 +190,7 @@
       return;
     }
     count = Math.min(count, Math.round(this.rate)); // a hidden tab wakes without a scribble
-    if (!this.playing && this.buffered() >= DELAY_S * this.rate) {
+    if (!this.playing && this.buffered() >= this.delayS * this.rate) {
       this.playing = true;
     }
     var out = new Array(count);
@@ -188,7 +199,11 @@
         out[i] = this.queue[this.head];
         this.head += 1;
       } else {
-        out[i] = null; // nothing to play: a gap, and buffer again before playing
+        // Nothing to play: a gap, and buffer again (a little more) before playing.
+        if (this.playing) {
+          this.delayS = Math.min(this.delayS + DELAY_STEP_S, MAX_DELAY_S);
+        }
+        out[i] = null;
         this.playing = false;
       }
     }
@@ -273,7 +288,7 @@
       ctx.stroke();
       ctx.fillStyle = "#8c97a6";
       ctx.textAlign = "center";
-      ctx.fillText(new Date(t).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }), gx, height - 6 * ratio);
+      ctx.fillText(L.clock(new Date(t)), gx, height - 6 * ratio);
     }
     TRENDS.forEach(function (trend, row) {
       var top = row * rowH + 4 * ratio;
