@@ -326,3 +326,30 @@ def test_the_station_shows_twenty_rooms_updating_with_their_alarm_colours(visit:
     expect(page.locator("#sound-toggle")).to_have_text("Alarm sounding but sound is off: turn on")
     visit.screenshot("station")
     assert visit.console.errors == []
+
+
+@pytest.mark.usefixtures("redis_layer")
+def test_a_value_nothing_refreshes_for_thirty_seconds_is_greyed(
+    visit: Tab,
+) -> None:
+    nurse = make_staff("okafor", Role.NURSE)
+    (room, _), *_ = rooms_with_visits(nurse, 1, 1)
+    sign_in_with_password(visit, "okafor")
+    visit.page.clock.install()
+    open_live(visit, "/monitoring/")
+    visit.page.clock.resume()  # the page's clock runs on, until the test moves it
+    hr = visit.page.locator(f".tile[data-room='{room.pk}'] [data-field=hr]")
+    publish(STATION_GROUP, numerics(room.pk, hr=64, spo2=97))
+    expect(hr).to_have_text("64")
+    expect(hr).not_to_have_class("is-stale")
+
+    visit.page.clock.fast_forward("00:31")  # the monitor said nothing for 31 s
+    expect(hr).to_have_class("is-stale")
+    publish(STATION_GROUP, numerics(room.pk, hr=65))
+    expect(hr).to_have_text("65")
+    expect(hr).not_to_have_class("is-stale")
+    # SpO2 was not in the last message: it stays stale until it is.
+    expect(visit.page.locator(f".tile[data-room='{room.pk}'] [data-field=spo2]")).to_have_class(
+        "is-stale"
+    )
+    assert visit.console.errors == []

@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -171,6 +172,7 @@ def station(request: HttpRequest) -> HttpResponse:
             "initial": [tile.initial() for tile in tiles],
             "socket_path": MONITOR_STATION_PATH,
             "time_zone": settings.TIME_ZONE,
+            "server_now": timezone.now().isoformat(),
             "can_respond": _responder(request),
         },
     )
@@ -222,6 +224,7 @@ def room(request: HttpRequest, room_id: int) -> HttpResponse:
             "initial": live.initial(),
             "socket_path": MONITOR_ROOM_PATH.format(room_id=live.room.pk),
             "time_zone": settings.TIME_ZONE,
+            "server_now": live.now.isoformat(),
             "can_respond": _responder(request),
             "pause_min": PAUSE_S // 60,
         },

@@ -102,6 +102,61 @@ window.KCLive = (function () {
     return String(event);
   }
 
+  // ---- staleness ----
+  //
+  // A value nothing has refreshed for a while is greyed and says so: a monitor that
+  // stopped sending must not leave a reassuring number on the screen. Continuous
+  // parameters go stale after 30 s, temperature after 5 min, NIBP (measured every few
+  // minutes) after 15 min (verify against the clinic's NIBP interval).
+  var STALE_MS = {};
+  STALE_MS[CODES.hr] = 30000;
+  STALE_MS[CODES.spo2] = 30000;
+  STALE_MS[CODES.pr] = 30000;
+  STALE_MS[CODES.rr] = 30000;
+  STALE_MS[CODES.temp] = 300000;
+  STALE_MS[CODES.nibpSys] = 900000;
+
+  // The server's clock at render time, so a first value's own time can be read on this
+  // screen's clock (the two may differ).
+  var serverEl = document.querySelector("[data-server-now]");
+  var serverNow = serverEl ? Date.parse(serverEl.dataset.serverNow) : NaN;
+  var CLOCK_OFFSET_MS = isNaN(serverNow) ? 0 : Date.now() - serverNow;
+
+  function localTime(iso) {
+    var at = Date.parse(iso);
+    return isNaN(at) ? Date.now() : at + CLOCK_OFFSET_MS;
+  }
+
+  function StaleWatch() {
+    this.items = [];
+    var self = this;
+    window.setInterval(function () {
+      self.check();
+    }, 1000);
+  }
+
+  // `el` was refreshed at `atMs` (this screen's clock); stale `limitMs` later.
+  StaleWatch.prototype.seen = function (el, atMs, limitMs) {
+    if (el.kcLimitMs === undefined) {
+      this.items.push(el);
+    }
+    el.kcSeenMs = atMs;
+    el.kcLimitMs = limitMs;
+    if (el.classList.contains("is-stale") && Date.now() - atMs <= limitMs) {
+      el.classList.remove("is-stale");
+    }
+  };
+
+  StaleWatch.prototype.check = function () {
+    var now = Date.now();
+    this.items.forEach(function (el) {
+      var stale = now - el.kcSeenMs > el.kcLimitMs;
+      if (el.classList.contains("is-stale") !== stale) {
+        el.classList.toggle("is-stale", stale);
+      }
+    });
+  };
+
   // ---- the socket ----
 
   // Opens `path`, hands each JSON message to `onMessage`, reconnects with back-off after
@@ -114,6 +169,8 @@ window.KCLive = (function () {
       connecting: "Connecting…", open: "Live", closed: "Connection lost: reconnecting…",
     };
     function setState(state, text) {
+      // Everything shown is greyed while the link is down: it is no longer live.
+      document.body.classList.toggle("monitor-link-down", state === "closed" || state === "refused");
       if (stateEl) {
         stateEl.dataset.state = state;
         stateEl.textContent = text || TEXT[state];
@@ -474,6 +531,9 @@ window.KCLive = (function () {
     connect: connect,
     initial: initial,
     clock: clock,
+    STALE_MS: STALE_MS,
+    localTime: localTime,
+    StaleWatch: StaleWatch,
     AlarmSound: AlarmSound,
     AlarmList: AlarmList,
   };

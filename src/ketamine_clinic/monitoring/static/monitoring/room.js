@@ -346,7 +346,25 @@
     }
   }
 
+  var stale = new L.StaleWatch();
+  var BOX_OF_CODE = {};
+  Object.keys(BOX_CODES).forEach(function (key) {
+    BOX_OF_CODE[BOX_CODES[key]] = key;
+  });
+  BOX_OF_CODE[L.CODES.nibpSys] = "nibp";
+
+  // Each box's value was refreshed at `atMs`.
+  function refreshed(payload, atMs) {
+    (payload.values || []).forEach(function (item) {
+      var key = BOX_OF_CODE[item.code];
+      if (key && boxes[key] && L.STALE_MS[item.code]) {
+        stale.seen(boxes[key].el, atMs === null ? L.localTime(item.at) : atMs, L.STALE_MS[item.code]);
+      }
+    });
+  }
+
   function onNumerics(payload) {
+    refreshed(payload, Date.now());
     var values = L.valuesOf(payload);
     Object.keys(BOX_CODES).forEach(function (key) {
       var code = BOX_CODES[key];
@@ -437,6 +455,9 @@
     onAlarms(initial.alarms);
   }
   // Numerics and pump were rendered by the server; the trends already hold them.
+  if (initial.numerics) {
+    refreshed(initial.numerics, null);
+  }
 
   var lastTrendDraw = 0;
   function animate(now) {

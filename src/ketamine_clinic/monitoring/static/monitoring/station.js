@@ -43,8 +43,27 @@
       payload.values.forEach(function (item) { merged[item.code] = item; });
       payload = { kind: "numerics", room: payload.room, values: Object.keys(merged).map(function (k) { return merged[k]; }) };
     }
+    if (payload.kind === "numerics") {
+      refreshed(tile, payload, Date.now());
+    }
     tile.pending[payload.kind] = payload;
     schedule();
+  }
+
+  var stale = new L.StaleWatch();
+  var FIELD_OF_CODE = {};
+  FIELD_OF_CODE[L.CODES.hr] = "hr";
+  FIELD_OF_CODE[L.CODES.spo2] = "spo2";
+  FIELD_OF_CODE[L.CODES.nibpSys] = "nibp";
+
+  // Each field's value was refreshed at `atMs` (null: at the value's own time).
+  function refreshed(tile, payload, atMs) {
+    (payload.values || []).forEach(function (item) {
+      var field = FIELD_OF_CODE[item.code];
+      if (field && tile.fields[field]) {
+        stale.seen(tile.fields[field], atMs === null ? L.localTime(item.at) : atMs, L.STALE_MS[item.code]);
+      }
+    });
   }
 
   function showNumerics(tile, payload) {
@@ -120,6 +139,10 @@
 
   // The server rendered the numbers; the alarms' sound needs the first list too.
   (L.initial() || []).forEach(function (state) {
+    var tile = tiles[String(state.room)];
+    if (tile && state.numerics) {
+      refreshed(tile, state.numerics, null);
+    }
     if (state.alarms) {
       receive(state.alarms);
     }
