@@ -520,3 +520,23 @@ def test_a_device_we_do_not_know_is_not_shown_in_a_room(personas: dict[str, User
     _store(vitals_message("x", NOW - timedelta(seconds=2), device="00A0C9FFFE0000FF"))
     text = _get(personas["nurse"], f"/monitoring/rooms/{room.pk}/").content.decode()
     assert _initial(text)["numerics"] is None
+
+
+def test_a_pump_event_name_the_clinic_does_not_know_is_shown_escaped(
+    personas: dict[str, User],
+) -> None:
+    room, visit = _room_with_visit(personas)
+    PumpReport.objects.create(
+        message_id=_any_message_id(),
+        room=room,
+        visit=visit,
+        event_code=9,
+        event_name="<img src=x>VENDOR_EVT",
+        at=NOW - timedelta(minutes=1),
+        rate_ml_per_h=None,
+    )
+    text = _get(personas["nurse"], f"/monitoring/rooms/{room.pk}/").content.decode()
+    assert '<dd data-pump="event">&lt;img src=x&gt;VENDOR_EVT</dd>' in text
+    # A rate the pump reported as invalid is shown as such, never as 0.
+    rate = text.split('data-pump="rate_ml_per_h">', 1)[1].split("</span> mL/h", 1)[0]
+    assert rate == '<span class="is-invalid-text" title="invalid">---</span>'
