@@ -90,8 +90,10 @@ async def measure(
     repeats: int,
     tag: str,
     host: str = "127.0.0.1",
+    until: float = 0.0,
 ) -> AlarmTimes:
-    """``repeats`` occlusions started and ended in ``room_id``; their times."""
+    """``repeats`` occlusions started and ended in ``room_id`` (and more until the
+    perf_counter time ``until``, if later); their times."""
     from websockets.asyncio.client import connect
 
     times = AlarmTimes()
@@ -103,7 +105,8 @@ async def measure(
     async with connect(uri, origin=origin, additional_headers={"Cookie": cookie}) as socket:
         reader, writer = await asyncio.open_connection(host, gateway_port)
         try:
-            for i in range(repeats):
+            i = 0
+            while i < repeats or time.perf_counter() < until:
                 alarm_id = f"{tag}-A{i}"
                 for phase in ("start", "end"):
                     text = occlusion_message(
@@ -119,6 +122,7 @@ async def measure(
                         continue
                     (times.raised_s if phase == "start" else times.cleared_s).append(seen - began)
                 await asyncio.sleep(0.05)
+                i += 1
         finally:
             writer.close()
             with contextlib.suppress(ConnectionError, OSError):
