@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -264,3 +265,41 @@ def test_duplicates_are_not_fed_twice(personas: dict[str, User]) -> None:
 
     run(scenario)
     assert seen == [str(mdc.HEART_RATE.code), str(mdc.SPO2.code)]
+
+
+def test_the_active_list_is_sent_again_for_pages_that_reconnect(
+    personas: dict[str, User],
+) -> None:
+    room = room_with_monitor()
+    visit_in_room(room, personas["nurse"], checked_in=T0 - timedelta(minutes=30))
+    clock = Clock(T0)
+    layer = InMemoryChannelLayer()
+
+    async def scenario() -> None:
+        runtime = make_runtime(room, clock, layer)
+        await runtime.refresh_rooms()
+        await feed(runtime, clock, "84", 20)  # a high alarm, published when raised
+        late = await layer.new_channel()  # a page that joins afterwards
+        await layer.group_add(live.room_group(room.pk), late)
+        for _ in range(5):
+            await runtime.tick()
+        shown = [p for p in await drain(layer, late) if p["kind"] == "alarms"]
+        assert shown and shown[-1]["active"][0]["priority"] == "high"
+
+    run(scenario)
+
+
+def test_a_priority_rise_records_the_new_limit(personas: dict[str, User]) -> None:
+    room = room_with_monitor()
+    visit_in_room(room, personas["nurse"], checked_in=T0 - timedelta(minutes=30))
+    clock = Clock(T0)
+
+    async def scenario() -> None:
+        runtime = make_runtime(room, clock, InMemoryChannelLayer())
+        await runtime.refresh_rooms()
+        await feed(runtime, clock, "88", 20)  # medium: below 90
+        await feed(runtime, clock, "83", 20)  # rises to high: below 85
+
+    run(scenario)
+    alarm = Alarm.objects.get(kind="physiological")
+    assert (alarm.priority, alarm.limit) == ("high", Decimal("85.0000"))

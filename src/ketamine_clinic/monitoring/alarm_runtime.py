@@ -76,6 +76,8 @@ from ketamine_clinic.visits.models import Visit
 log = logging.getLogger("ketamine_clinic.monitoring.alarms")
 
 TICK_S: Final = 1.0
+# Every room's active list is sent again this often (in ticks), not only on a change.
+REPUBLISH_EVERY_TICKS: Final = 5
 ROOMS_REFRESH_S: Final = 3.0
 STRIP_HALF_S: Final = 10  # the issue: from 10 s before to 10 s after each alarm
 MONITORED_STATES: Final = (VisitState.INFUSING, VisitState.PAUSED, VisitState.RECOVERY)
@@ -143,6 +145,7 @@ class AlarmRuntime:
         self._visit_of_room: dict[int, int] = {}
         self._infusing: dict[int, bool] = {}
         self._limits_version: dict[int, int] = {}
+        self._ticks = 0
         self._alarm_rooms: dict[str, int] = {}
         self._command_channel = ""
         self._strips: set[asyncio.Task[None]] = set()
@@ -217,6 +220,10 @@ class AlarmRuntime:
         async with self._lock:
             events = self.engine.tick(self.clock())
         await self._handle(events)
+        self._ticks += 1
+        if self._ticks % REPUBLISH_EVERY_TICKS == 0:
+            # A page that (re)connected since the last change gets the list within seconds.
+            await self._publish(int(key) for key in self.engine.rooms)
 
     async def respond(self, command: dict[str, Any]) -> None:
         """A staff response from a page: acknowledge, or silence for ``seconds``."""
@@ -430,9 +437,10 @@ def _record_one(event: AlarmEvent, visits: dict[int, int]) -> None:
         alarm.priority = str(event.priority)
         alarm.message = event.message[:200]
         alarm.value = storable(event.value)
+        alarm.limit = storable(event.limit)  # a higher priority has its own limit
         if event.condition_active and alarm.state == AlarmState.CLEARED:
             alarm.state = AlarmState.ACTIVE
-        fields += ["priority", "message", "value", "state"]
+        fields += ["priority", "message", "value", "limit", "state"]
         detail = f"{event.change}: {event.message}"
     elif isinstance(event, AlarmCleared):
         alarm.cleared_at = event.at
