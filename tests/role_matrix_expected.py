@@ -184,6 +184,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     # monitoring: the live pages and the alarm history are read by those at the bedside
     # and the lead (MONITOR_READERS); answering an alarm is a nurse's or a prescriber's.
     "monitoring:station": frozenset({NURSE, PRESCRIBER, CLINIC_LEAD}),
+    "monitoring:alarm_limits": frozenset({NURSE, PRESCRIBER, CLINIC_LEAD}),
+    "monitoring:alarm_limit_adjust": frozenset({PRESCRIBER}),
     "monitoring:room": frozenset({NURSE, PRESCRIBER, CLINIC_LEAD}),
     "monitoring:alarms": frozenset({NURSE, PRESCRIBER, CLINIC_LEAD}),
     "monitoring:alarm": frozenset({NURSE, PRESCRIBER, CLINIC_LEAD}),

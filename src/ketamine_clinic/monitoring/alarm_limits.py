@@ -6,6 +6,7 @@ why, and gives the runtime the patient's effective limits.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,6 +20,7 @@ from ketamine_clinic.alarms.limits import (
     ClinicAlarmLimits,
     LimitAdjustment,
     effective_limits,
+    label,
 )
 from ketamine_clinic.audit.enums import AuditAction
 from ketamine_clinic.audit.services import audit_record
@@ -111,3 +113,57 @@ def alarm_limit_adjust(
             },
         )
     return row
+
+
+@dataclass(frozen=True, slots=True)
+class LimitRow:
+    """One tier of one parameter as the page shows it: the clinic's and this patient's."""
+
+    key: str  # "<code>:<priority>", the form's choice
+    parameter: str
+    priority: str
+    clinic_low: Decimal | None
+    clinic_high: Decimal | None
+    low: Decimal | None
+    high: Decimal | None
+    delay_s: int
+
+    @property
+    def adjusted(self) -> bool:
+        return (self.low, self.high) != (self.clinic_low, self.clinic_high)
+
+
+def limit_rows(patient_id: int) -> list[LimitRow]:
+    clinic = ClinicAlarmLimits()
+    mine = {(r.parameter.code, r.priority): r for r in patient_limits(patient_id).rules}
+    rows = []
+    for rule in clinic.rules:
+        own = mine[(rule.parameter.code, rule.priority)]
+        rows.append(
+            LimitRow(
+                key=f"{rule.parameter.code}:{rule.priority}",
+                parameter=label(rule.parameter.code).short,
+                priority=str(rule.priority),
+                clinic_low=rule.low,
+                clinic_high=rule.high,
+                low=own.low,
+                high=own.high,
+                delay_s=rule.delay_s,
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class LimitChange:
+    row: AlarmLimitAdjustment
+    parameter: str  # the label a nurse reads (SpO2, HR...)
+
+
+def limit_history(patient_id: int) -> list[LimitChange]:
+    rows = (
+        AlarmLimitAdjustment.objects.filter(patient_id=patient_id)
+        .select_related("by")
+        .order_by("-at", "-id")
+    )
+    return [LimitChange(row, label(row.parameter_code).short) for row in rows]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from ketamine_clinic.monitoring import views
+from ketamine_clinic.monitoring import limits_views, views
 
 app_name = "monitoring"
 
@@ -17,4 +17,14 @@ urlpatterns = [
     path("alarms/silence", views.silence, name="silence"),
     path("alarms/", views.alarm_list, name="alarms"),
     path("alarms/<path:alarm_id>/", views.alarm_page, name="alarm"),
+    path(
+        "patients/<int:patient_id>/alarm-limits",
+        limits_views.alarm_limits,
+        name="alarm_limits",
+    ),
+    path(
+        "patients/<int:patient_id>/alarm-limits/adjust",
+        limits_views.alarm_limit_adjust_view,
+        name="alarm_limit_adjust",
+    ),
 ]

@@ -135,6 +135,9 @@ def patient_chart_view(request: HttpRequest, patient_id: int) -> HttpResponse:
                 # Pages of other apps: asked of their own declared policies, as the menu does.
                 "tablet": _allowed(user, reverse("intake:open", args=[chart.patient.pk])),
                 "consent": _allowed(user, reverse("consent:patient", args=[chart.patient.pk])),
+                "alarm_limits": _allowed(
+                    user, reverse("monitoring:alarm_limits", args=[chart.patient.pk])
+                ),
             },
         },
     )
