@@ -14,8 +14,8 @@ from ketamine_clinic.monitoring.models import (
     DeviceKind,
     Observation,
     PumpProgramSent,
-    PumpReport,
 )
+from ketamine_clinic.monitoring.page_selectors import latest_pump
 from ketamine_clinic.visits.models import Visit
 
 # One command's output; a longer history is read page by page with --since.
@@ -86,7 +86,8 @@ class BedsidePump:
 
     device: Device
     last_sent: PumpProgramSent | None
-    reported: PumpReport | None  # the pump's latest event with its totals, for this visit
+    reported: dict[str, Any] | None  # the pump's latest totals (the live view's payload)
+    reported_at: datetime | None
     can_send: bool  # an endpoint is registered
 
 
@@ -108,9 +109,12 @@ def bedside_pump(visit: Visit) -> BedsidePump | None:
         .order_by("-sent_at", "-id")
         .first()
     )
-    reported = (
-        PumpReport.objects.filter(device_eui64=device.eui64, visit=visit)
-        .order_by("-at", "-id")
-        .first()
+    reported = latest_pump(visit, visit.room_id)
+    at = reported.get("at") if reported else None
+    return BedsidePump(
+        device,
+        last_sent,
+        reported,
+        datetime.fromisoformat(at) if isinstance(at, str) else None,
+        bool(device.program_endpoint),
     )
-    return BedsidePump(device, last_sent, reported, bool(device.program_endpoint))
