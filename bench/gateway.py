@@ -308,6 +308,7 @@ class LoadPhase:
     label: str
     result: dict[str, Any]
     gateway_cpu_s: float
+    load_average: float  # 1 min, when the phase started: what else ran
 
     @property
     def gateway_cores(self) -> float:
@@ -323,6 +324,7 @@ class AlarmRun:
     label: str
     times: gateway_alarm.AlarmTimes
     background: dict[str, Any] | None = None
+    load_average: float = field(default_factory=lambda: os.getloadavg()[0])
 
 
 @dataclass
@@ -360,8 +362,9 @@ def measure_backend(
         for n, (label, m, rate) in enumerate(plan):
             log(f"{scratch.backend}: {label}, {args.seconds:g} s ...")
             cpu0 = gateway.cpu_s()
+            load_average = os.getloadavg()[0]
             load = run_json(load_argv(port, m, args.seconds, args.warmup, rate, f"{tag}{n}"))
-            phase = LoadPhase(label, load, gateway.cpu_s() - cpu0)
+            phase = LoadPhase(label, load, gateway.cpu_s() - cpu0, load_average)
             result.phases.append(phase)
             result.acknowledged += int(load["codes"].get("AA", 0))
             log(
@@ -688,6 +691,7 @@ def end_to_end_section(backend: BackendResult, args: argparse.Namespace) -> list
             f"{codes.get('AA', 0):,} / {codes.get('AE', 0)} / {codes.get('AR', 0)} / {r['timeouts']}",
             f"{phase.gateway_cores:.2f}", f"{phase.load_cores:.2f}",
             "-" if not r["rate_per_connection"] else f"{r['late_sends']} (p99 {r['late_p99_ms']:.0f} ms)",
+            f"{phase.load_average:.2f}",
         ])  # fmt: skip
     same = backend.stored == backend.acknowledged
     lines = [
@@ -712,6 +716,7 @@ def end_to_end_section(backend: BackendResult, args: argparse.Namespace) -> list
                 "gateway CPU",
                 "load gen. CPU",
                 "late sends",
+                "load avg. at start",
             ],
             rows,
         ),
@@ -735,6 +740,7 @@ def end_to_end_section(backend: BackendResult, args: argparse.Namespace) -> list
                 f"{1000 * pct(t.cleared_s, 0.5):.1f} / {1000 * pct(t.cleared_s, 0.99):.1f}",
                 f"{1000 * pct(t.ack_s, 0.5):.1f} / {1000 * pct(t.ack_s, 0.99):.1f}",
                 "-" if bg is None else f"{bg['msgs_per_s']:,.0f} msg/s, ACK p99 {bg['ack_p99_ms']:.1f} ms",
+                f"{run.load_average:.2f}",
             ])  # fmt: skip
         lines += [
             f"### 3. Alarm to browser on {name}: `ketamine-clinic serve --gateway-port`",
@@ -759,6 +765,7 @@ def end_to_end_section(backend: BackendResult, args: argparse.Namespace) -> list
                     "cleared p50 / p99 ms",
                     "PCD-04 ACK p50 / p99 ms",
                     "background load",
+                    "load avg. at end",
                 ],
                 arows,
             ),
