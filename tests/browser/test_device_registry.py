@@ -37,7 +37,7 @@ def test_the_administrator_registers_a_monitor_found_in_the_unassigned_data(
     sign_in_with_password(visit, "lindqvist")
     visit.page.locator('input[name="otp_token"]').fill(current_code(authenticator))
     visit.page.get_by_role("button", name="Continue").click()
-    visit.page.get_by_role("link", name="Devices").click()
+    visit.page.get_by_role("navigation", name="Main").get_by_role("link", name="Devices").click()
     expect(visit.page.get_by_role("heading", name="Devices", exact=True)).to_be_visible()
     visit.page.get_by_role("link", name="Unassigned data").click()
 
