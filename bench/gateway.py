@@ -421,13 +421,13 @@ def measure_alarms(
         result.alarms.append(
             AlarmRun(f"during a burst: {silent} silent rooms raise no-data alarms", burst)
         )
-        log(f"{name}:   {summary_ms(burst.raised_s)}")
+        log(f"{name}:   {summary_ms(burst.raised_s, burst.raised_at_s)}")
         log(f"{name}: alarm-to-browser, {args.alarms} occlusions, no other traffic ...")
         began = time.perf_counter()
         idle = occlusions(args.alarms, f"{tag}i")
         idle_wall = time.perf_counter() - began
         result.alarms.append(AlarmRun("no other traffic (alarms settled)", idle))
-        log(f"{name}:   {summary_ms(idle.raised_s)}")
+        log(f"{name}:   {summary_ms(idle.raised_s, idle.raised_at_s)}")
         rooms = max(args.connections)
         label = f"under {rooms} connections paced at {args.rate:g} msg/s each"
         log(f"{result.scratch.backend}: alarm-to-browser {label} ...")
@@ -441,19 +441,24 @@ def measure_alarms(
         out, _ = load.communicate(timeout=600)
         background = json.loads(out.strip().splitlines()[-1]) if load.returncode == 0 else None
         result.alarms.append(AlarmRun(label, busy, background))
-        log(f"{result.scratch.backend}:   {summary_ms(busy.raised_s)}")
+        log(f"{result.scratch.backend}:   {summary_ms(busy.raised_s, busy.raised_at_s)}")
     finally:
         server.stop()
 
 
-def summary_ms(values: Sequence[float]) -> str:
+def summary_ms(values: Sequence[float], sent_at: Sequence[float] = ()) -> str:
+    """Percentiles, and the slowest five with when they were sent (s into the run)."""
     if not values:
         return "no samples"
     slowest = sorted(range(len(values)), key=lambda i: -values[i])[:5]
+    at = [t - sent_at[0] for t in sent_at] if len(sent_at) == len(values) else []
     return (
         f"p50 {1000 * pct(values, 0.5):.1f} ms, p99 {1000 * pct(values, 0.99):.1f} ms "
         f"(n={len(values)}); slowest: "
-        + ", ".join(f"#{i} {1000 * values[i]:.0f} ms" for i in slowest)
+        + ", ".join(
+            f"#{i} {1000 * values[i]:.0f} ms" + (f" at {at[i]:.1f} s" if at else "")
+            for i in slowest
+        )
     )
 
 

@@ -34,6 +34,7 @@ WAIT_S: Final = 10.0
 @dataclass
 class AlarmTimes:
     raised_s: list[float] = field(default_factory=list)
+    raised_at_s: list[float] = field(default_factory=list)  # when each was sent (perf_counter)
     cleared_s: list[float] = field(default_factory=list)
     ack_s: list[float] = field(default_factory=list)
     missed: int = 0
@@ -120,7 +121,11 @@ async def measure(
                         else:
                             times.not_cleared += 1
                         continue
-                    (times.raised_s if phase == "start" else times.cleared_s).append(seen - began)
+                    if phase == "start":
+                        times.raised_s.append(seen - began)
+                        times.raised_at_s.append(began)
+                    else:
+                        times.cleared_s.append(seen - began)
                 await asyncio.sleep(0.05)
                 i += 1
         finally:
