@@ -39,6 +39,7 @@ log = logging.getLogger("ketamine_clinic.devices.gateway")
 # commit between hundreds of connections, small enough to keep the ACK latency short.
 DEFAULT_MAX_BATCH: Final = 500
 READ_CHUNK_BYTES: Final = 64 * 1024
+HOOK_BACKLOG_BATCHES: Final = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +131,12 @@ class Gateway:
         self.stats = GatewayStats()
         self._writers = writers
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        # Stored batches waiting for the after-commit hook, in commit order. The writer
+        # does not wait for the hook (live views, alarms) before the next commit; it waits
+        # only when this many batches are behind, so a stuck hook cannot grow memory.
+        self._committed: asyncio.Queue[tuple[Sequence[Inbound], Sequence[StoreResult]]] = (
+            asyncio.Queue(maxsize=HOOK_BACKLOG_BATCHES)
+        )
         self._executor = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="kc-store")
         self._tasks: list[asyncio.Task[None]] = []
         self._server: asyncio.Server | None = None
@@ -139,6 +146,7 @@ class Gateway:
     async def start(self, host: str, port: int) -> asyncio.Server:
         """Listen on ``host:port`` (port 0 picks a free one; see ``port``)."""
         self._tasks = [asyncio.create_task(self._writer()) for _ in range(self._writers)]
+        self._tasks.append(asyncio.create_task(self._hooks()))
         self._server = await asyncio.start_server(self._serve_connection, host, port)
         return self._server
 
@@ -291,6 +299,15 @@ class Gateway:
             await self._after([item for item, _ in stored], [result for _, result in stored])
 
     async def _after(self, items: Sequence[Inbound], results: Sequence[StoreResult]) -> None:
+        if self.after_commit is not None:
+            await self._committed.put((items, results))
+
+    async def _hooks(self) -> None:
+        while True:
+            items, results = await self._committed.get()
+            await self._run_hook(items, results)
+
+    async def _run_hook(self, items: Sequence[Inbound], results: Sequence[StoreResult]) -> None:
         if self.after_commit is None:
             return
         try:

@@ -13,6 +13,7 @@ and the room it is in decide the visit, not PID.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -21,6 +22,7 @@ from typing import Final, Literal
 
 from ketamine_clinic.devices import mdc
 from ketamine_clinic.devices.hl7_codec import (
+    INVALID_MARKERS,
     Hl7ParseError,
     Message,
     Segment,
@@ -343,8 +345,7 @@ class _Reader:
                         f"({mdc.SAMPLE_RATE_NAME} facet)"
                     )
                 samples = tuple(
-                    float(v) if (v := parse_numeric(part)) is not None else None
-                    for part in row.raw(5).split(row.delimiters.component)
+                    _sample(part) for part in row.raw(5).split(row.delimiters.component)
                 )
                 self.waveforms.append(
                     Waveform(
@@ -436,6 +437,18 @@ class _Reader:
                     dose_delivered_mg=values.get(mdc.PUMP_DOSE_DELIVERED.code),
                 )
             )
+
+
+def _sample(text: str) -> float | None:
+    """One waveform sample: a float (no Decimal: hundreds per message, drawn, not
+    charted), None for an invalid marker or anything not a finite number."""
+    if text in INVALID_MARKERS:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
 
 
 def _facet_text(row: Segment | None) -> str:

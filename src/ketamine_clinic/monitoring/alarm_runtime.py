@@ -35,6 +35,7 @@ from typing import Any, Final
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.db import transaction
+from django.db.models import Max
 
 from ketamine_clinic.alarms.device_events import technical_kind
 from ketamine_clinic.alarms.engine import AlarmEngine, AlarmInputInvalid, AlarmNotActive
@@ -294,8 +295,17 @@ class AlarmRuntime:
         if not events:
             return
         visits = dict(self._visit_of_room)
-        await self._write(_record, list(events), visits)
         rooms = {int(event.room) for event in events}
+        if self.inline_writes:
+            await self._write(_record, list(events), visits)
+        else:
+            # Written in order by the one writer thread, but not waited for: the screens
+            # hear of an alarm without waiting for the record of it.
+            recorded = asyncio.get_running_loop().run_in_executor(
+                self._writer, _record, list(events), visits
+            )
+            recorded.add_done_callback(_log_failure)
+        await self._publish(rooms)
         for event in events:
             if isinstance(event, AlarmRaised):
                 task = asyncio.create_task(self._strip_later(event))
@@ -308,7 +318,6 @@ class AlarmRuntime:
                         await result
                 except Exception:
                     log.exception("the interlock could not pause the pump in room %s", event.room)
-        await self._publish(rooms)
 
     async def _strip_later(self, event: AlarmRaised) -> None:
         """Once the 10 s after the alarm have been stored, keep its strip."""
@@ -331,6 +340,11 @@ class AlarmRuntime:
         if key not in self.engine.rooms:
             return []
         return [_view(view) for view in self.engine.state(key)]
+
+
+def _log_failure(future: asyncio.Future[None]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.error("alarm events not recorded", exc_info=future.exception())
 
 
 def _view(view: AlarmView) -> live.AlarmView:
@@ -359,29 +373,43 @@ class MonitoredRoom:
 
 
 def _monitored_rooms() -> dict[int, MonitoredRoom]:
-    """Each room with a patient on the monitor: the visit, whether it infuses, the limits."""
-    rows = Visit.objects.filter(room__isnull=False, state__in=MONITORED_STATES).values_list(
-        "room_id", "id", "state", "patient_id"
+    """Each room with a patient on the monitor: the visit, whether it infuses, the limits.
+
+    Two queries whatever the number of rooms (it runs every few seconds), plus one per
+    patient who has adjustments (most have none)."""
+    rows = list(
+        Visit.objects.filter(room__isnull=False, state__in=MONITORED_STATES).values_list(
+            "room_id", "id", "state", "patient_id"
+        )
+    )
+    versions = dict(
+        AlarmLimitAdjustment.objects.filter(patient_id__in={row[3] for row in rows})
+        .values("patient_id")
+        .annotate(latest=Max("id"))
+        .values_list("patient_id", "latest")
     )
     rooms: dict[int, MonitoredRoom] = {}
     for room, visit, state, patient in rows:
         if room is None:
             continue
-        latest = (
-            AlarmLimitAdjustment.objects.filter(patient_id=patient)
-            .order_by("-id")
-            .values_list("id", flat=True)
-            .first()
-        )
-        try:
-            limits = patient_limits(patient)
-        except AlarmLimitsInvalid:
-            # Stored adjustments were checked when made; if the clinic's limits changed
-            # under them, the clinic's own limits apply (and the log says so).
-            log.warning("patient %s: adjustments no longer apply; clinic limits used", patient)
-            limits = ClinicAlarmLimits()
-        rooms[room] = MonitoredRoom(visit, state == VisitState.INFUSING, limits, latest or 0)
+        version = versions.get(patient, 0)
+        limits = _limits_for(patient) if version else _CLINIC_LIMITS
+        rooms[room] = MonitoredRoom(visit, state == VisitState.INFUSING, limits, version)
     return rooms
+
+
+_CLINIC_LIMITS: Final = ClinicAlarmLimits()
+
+
+def _limits_for(patient_id: int) -> ClinicAlarmLimits:
+    """The patient's effective limits (their adjustments over the clinic's)."""
+    try:
+        return patient_limits(patient_id)
+    except AlarmLimitsInvalid:
+        # Stored adjustments were checked when made; if the clinic's limits changed under
+        # them, the clinic's own limits apply (and the log says so).
+        log.warning("patient %s: adjustments no longer apply; clinic limits used", patient_id)
+        return _CLINIC_LIMITS
 
 
 def _end_stale_alarms(at: datetime) -> None:

@@ -10,7 +10,7 @@ models, so a renamed field cannot silently drift from the SQL.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -52,8 +52,11 @@ def allocate_ids(model: type[Model], count: int) -> list[int]:
         return list(range(first, first + count))
 
 
-def insert_rows(model: type[Model], names: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """Append ``rows`` (values in the order of ``names``) to ``model``'s table."""
+def insert_rows(model: type[Model], names: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Append ``rows`` (values in the order of ``names``) to ``model``'s table; nothing to
+    append costs no round trip."""
+    if not rows:
+        return
     table = model._meta.db_table
     cols = columns(model, names)
     quoted = ", ".join(f'"{c}"' for c in cols)
