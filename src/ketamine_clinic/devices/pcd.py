@@ -297,10 +297,12 @@ class _Reader:
             for row, number, containment, device, at in self._walk(rows, group_at):
                 value_type = row.field(2)
                 code, name = _code(row, 3)
-                if mdc.mdil_code(row.component(3, 1)) is not None:
-                    self.mappings.append(
-                        f"{row.component(3, 1)} {name} (MDIL) -> {code} (partition and code)"
-                    )
+                if "-" in row.raw(3):  # cheap test first: MDIL codes are "pppp-cccc"
+                    local = row.component(3, 1)
+                    if mdc.mdil_code(local) is not None:
+                        self.mappings.append(
+                            f"{local} {name} (MDIL) -> {code} (partition and code)"
+                        )
                 if name == mdc.SAMPLE_RATE_NAME:
                     parent = containment.rsplit(".", 1)[0]
                     sample_rate = parse_numeric(row.field(5))
