@@ -102,6 +102,23 @@ class DeviceMessage(InsertOnlyModel):
         return f"{self.message_type} {self.control_id} from {self.sender}"
 
 
+class PlacedRecord(InsertOnlyModel):
+    """What one message said, placed where the storage found it: the device, its room and
+    the visit running there at the time (room and visit empty: unassigned)."""
+
+    message = models.ForeignKey(DeviceMessage, on_delete=models.PROTECT, related_name="+")
+    device_eui64 = models.CharField(max_length=16, blank=True)
+    room = models.ForeignKey(
+        "booking.Room", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    visit = models.ForeignKey(
+        "visits.Visit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+
+
 class Observation(InsertOnlyModel):
     """One numeric a device measured. ``value`` empty = the device said it was invalid."""
 
@@ -139,17 +156,9 @@ class Observation(InsertOnlyModel):
         return f"{self.name}={self.raw_value} at {self.observed_at}"
 
 
-class WaveformChunk(InsertOnlyModel):
+class WaveformChunk(PlacedRecord):
     """A few seconds of one waveform: float32 samples, little-endian, NaN where invalid."""
 
-    message = models.ForeignKey(DeviceMessage, on_delete=models.PROTECT, related_name="+")
-    device_eui64 = models.CharField(max_length=16, blank=True)
-    room = models.ForeignKey(
-        "booking.Room", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    visit = models.ForeignKey(
-        "visits.Visit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
     code = models.PositiveIntegerField(help_text="MDC code")
     name = models.CharField(max_length=64)
     unit = models.CharField(max_length=40, blank=True)
@@ -169,17 +178,9 @@ class WaveformChunk(InsertOnlyModel):
         return f"{self.name} {self.sample_count} samples from {self.start_at}"
 
 
-class DeviceAlert(InsertOnlyModel):
+class DeviceAlert(PlacedRecord):
     """An alarm a device itself reported (PCD-04), as it reported it."""
 
-    message = models.ForeignKey(DeviceMessage, on_delete=models.PROTECT, related_name="+")
-    device_eui64 = models.CharField(max_length=16, blank=True)
-    room = models.ForeignKey(
-        "booking.Room", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    visit = models.ForeignKey(
-        "visits.Visit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
     alert_id = models.CharField(max_length=64, blank=True)
     source_code = models.PositiveIntegerField()
     source_name = models.CharField(max_length=64, blank=True)
@@ -202,17 +203,9 @@ class DeviceAlert(InsertOnlyModel):
         return f"{self.event_name} on {self.source_name} at {self.at}"
 
 
-class PumpReport(InsertOnlyModel):
+class PumpReport(PlacedRecord):
     """A pump event (PCD-10) with the totals the pump reported with it."""
 
-    message = models.ForeignKey(DeviceMessage, on_delete=models.PROTECT, related_name="+")
-    device_eui64 = models.CharField(max_length=16, blank=True)
-    room = models.ForeignKey(
-        "booking.Room", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    visit = models.ForeignKey(
-        "visits.Visit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
     event_code = models.PositiveIntegerField()
     event_name = models.CharField(max_length=64)
     program_id = models.CharField(max_length=64, blank=True)
