@@ -58,6 +58,15 @@ class Segment:
             return self.delimiters.field
         return self._fields[index] if 0 <= index < len(self._fields) else ""
 
+    def raw_fields(self, count: int) -> list[str]:
+        """The raw fields of a non-MSH segment, indexed by field number (0 is the segment
+        id) and padded with '' to at least ``count``: one list for a hot loop instead of a
+        call per field. Escapes are not decoded."""
+        if self.id == "MSH":
+            raise ValueError("raw_fields: MSH numbers its fields differently; use raw()")
+        fields = self._fields
+        return fields if len(fields) >= count else fields + [""] * (count - len(fields))
+
     def field(self, number: int) -> str:
         """Field ``number``, escapes decoded (the whole field, components and all)."""
         return unescape(self.raw(number), self.delimiters)

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from decimal import Decimal
-from typing import Final, Literal
+from typing import Final, Literal, NamedTuple
 
 from ketamine_clinic.devices import mdc
 from ketamine_clinic.devices.hl7_codec import (
@@ -45,8 +45,13 @@ class PcdRejected(ValueError):
     """A message the gateway can never accept (``AR``): the reason names the part."""
 
 
-@dataclass(frozen=True, slots=True)
-class Numeric:
+class Numeric(NamedTuple):
+    """One numeric a device measured.
+
+    A NamedTuple rather than a frozen dataclass: just as immutable, and about twice as
+    fast to build, which matters at fifteen per monitor message on the gateway's hot path.
+    """
+
     code: int
     name: str
     value: Decimal | None  # None: the device said it has no valid value (never zero)
@@ -269,12 +274,17 @@ class _Reader:
 
     def _walk(
         self, rows: list[Segment], group_at: datetime
-    ) -> Iterator[tuple[Segment, int, str, str, datetime]]:
-        """(row, number, containment, device, time), each inherited from the nearest
-        ancestor in the containment tree (``1.0.1.1`` from ``1.0.1``, else ``1.0``, ``1``)."""
+    ) -> Iterator[tuple[Segment, list[str], int, str, str, datetime]]:
+        """(row, its raw fields, number, containment, device, time), device and time each
+        inherited from the nearest ancestor in the containment tree (``1.0.1.1`` from
+        ``1.0.1``, else ``1.0``, ``1``)."""
         inherited: dict[str, tuple[str, datetime]] = {}
+        escape = self.message.delimiters.escape
         for number, row in enumerate(rows, start=1):
-            containment = row.field(4)
+            fields = row.raw_fields(19)
+            containment = fields[4]
+            if escape in containment:
+                containment = row.field(4)
             parent_device, parent_at = self.msh_device, group_at
             ancestor = containment
             while "." in ancestor:
@@ -282,22 +292,27 @@ class _Reader:
                 if ancestor in inherited:
                     parent_device, parent_at = inherited[ancestor]
                     break
-            own_device = _eui64(row, 18)
+            own_device = _eui64(row, 18) if "EUI-64" in fields[18] else ""
             device = own_device or parent_device
             if own_device and not self.device_seen:
                 self.device_seen = own_device
-            at = self._time(row, 14, f"OBX {number}, field 14", parent_at)
+            at = (
+                self._time(row, 14, f"OBX {number}, field 14", parent_at)
+                if fields[14]
+                else parent_at
+            )
             inherited[containment] = (device, at)
-            yield row, number, containment, device, at
+            yield row, fields, number, containment, device, at
 
     def read_observations(self) -> None:
         for _obr, rows, group_at in self._rows():
             rates: dict[str, int] = {}
             waves: list[tuple[Segment, int, str, str, datetime]] = []
-            for row, number, containment, device, at in self._walk(rows, group_at):
-                value_type = row.field(2)
+            escape = self.message.delimiters.escape
+            for row, fields, number, containment, device, at in self._walk(rows, group_at):
+                value_type = fields[2]
                 code, name = _code(row, 3)
-                if "-" in row.raw(3):  # cheap test first: MDIL codes are "pppp-cccc"
+                if "-" in fields[3]:  # cheap test first: MDIL codes are "pppp-cccc"
                     local = row.component(3, 1)
                     if mdc.mdil_code(local) is not None:
                         self.mappings.append(
@@ -318,7 +333,10 @@ class _Reader:
                 if mapped:
                     self.mappings.append(mapped)
                 unit_code, unit = _code(row, 6)
-                raw_value = row.field(5)
+                raw_value = fields[5]
+                if escape in raw_value:
+                    raw_value = row.field(5)
+                status = fields[11]
                 self.numerics.append(
                     Numeric(
                         code=term.code if term else code,
@@ -330,7 +348,7 @@ class _Reader:
                         observed_at=at,
                         device=device,
                         containment=containment,
-                        status=row.field(11),
+                        status=status if escape not in status else row.field(11),
                         mapped_from=f"{code} {name}" if mapped else "",
                     )
                 )
@@ -367,7 +385,7 @@ class _Reader:
             facets: dict[str, dict[str, Segment]] = {}
             order: list[str] = []
             walked = {
-                id(row): (device, at) for row, _n, _c, device, at in self._walk(rows, group_at)
+                id(row): (device, at) for row, _f, _n, _c, device, at in self._walk(rows, group_at)
             }
             for row in rows:
                 containment = row.field(4)
@@ -417,7 +435,7 @@ class _Reader:
             event_code, event_name = _code(obr, 4)
             values: dict[int, Decimal | None] = {}
             device = self.msh_device
-            for row, _number, _containment, row_device, _at in self._walk(rows, group_at):
+            for row, _fields, _number, _containment, row_device, _at in self._walk(rows, group_at):
                 device = row_device or device
                 if row.field(2) != "NM":
                     continue
