@@ -183,3 +183,14 @@ def test_acks_answer_with_the_senders_control_id_and_validate() -> None:
     )
     err = refused.all("ERR")[0]
     assert err.field(3) == "207" and err.field(8) == "storage down | retry"
+
+
+def test_raw_fields_are_numbered_like_the_standard_and_padded() -> None:
+    message = parse_message(IHE_BP)
+    obx = message.all("OBX")[2]
+    fields = obx.raw_fields(19)
+    assert fields[0] == "OBX" and fields[3] == "150021^MDC_PRESS_BLD_NONINV_SYS^MDC"
+    assert fields[5] == obx.raw(5) == "120"
+    assert len(fields) >= 19 and fields[18] == ""
+    with pytest.raises(ValueError, match="MSH"):
+        message.msh.raw_fields(19)
