@@ -76,10 +76,20 @@ class DeviceMessage(InsertOnlyModel):
     peer = models.CharField(max_length=64)
     device_eui64 = models.CharField(max_length=16, blank=True)
     room = models.ForeignKey(
-        "booking.Room", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "booking.Room",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     visit = models.ForeignKey(
-        "visits.Visit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "visits.Visit",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     control_id_reused = models.BooleanField(default=False)
     mappings = models.TextField(blank=True, help_text="vendor variants read as the clinic's terms")
@@ -104,15 +114,33 @@ class DeviceMessage(InsertOnlyModel):
 
 class PlacedRecord(InsertOnlyModel):
     """What one message said, placed where the storage found it: the device, its room and
-    the visit running there at the time (room and visit empty: unassigned)."""
+    the visit running there at the time (room and visit empty: unassigned).
 
-    message = models.ForeignKey(DeviceMessage, on_delete=models.PROTECT, related_name="+")
+    No index of their own on the foreign keys (``db_index=False`` here, on ``Observation``
+    and on ``DeviceMessage``): every index costs every row of every monitor message, and
+    the reads go through each model's composite (visit or room, code, time) index, whose
+    leading column serves the key as well. Rows are never deleted, so PROTECT never scans.
+    """
+
+    message = models.ForeignKey(
+        DeviceMessage, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     device_eui64 = models.CharField(max_length=16, blank=True)
     room = models.ForeignKey(
-        "booking.Room", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "booking.Room",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     visit = models.ForeignKey(
-        "visits.Visit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "visits.Visit",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
 
     class Meta:
@@ -122,10 +150,17 @@ class PlacedRecord(InsertOnlyModel):
 class Observation(InsertOnlyModel):
     """One numeric a device measured. ``value`` empty = the device said it was invalid."""
 
-    message = models.ForeignKey(DeviceMessage, on_delete=models.PROTECT, related_name="+")
+    message = models.ForeignKey(
+        DeviceMessage, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     device_eui64 = models.CharField(max_length=16, blank=True)
     room = models.ForeignKey(
-        "booking.Room", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "booking.Room",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     visit = models.ForeignKey(
         "visits.Visit",
@@ -133,6 +168,7 @@ class Observation(InsertOnlyModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="device_observations",
+        db_index=False,
     )
     code = models.PositiveIntegerField(help_text="MDC code")
     name = models.CharField(max_length=64)
