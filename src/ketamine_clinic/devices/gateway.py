@@ -29,7 +29,13 @@ from datetime import UTC, datetime, tzinfo
 from enum import Enum
 from typing import Final, Protocol
 
-from ketamine_clinic.devices.hl7_codec import Hl7ParseError, Message, ack, parse_message
+from ketamine_clinic.devices.hl7_codec import (
+    Hl7ParseError,
+    Message,
+    ack,
+    bare_reject,
+    parse_message,
+)
 from ketamine_clinic.devices.mllp import MllpDecoder, MllpFramingError, frame
 from ketamine_clinic.devices.pcd import DeviceReport, PcdRejected, interpret
 
@@ -39,6 +45,7 @@ log = logging.getLogger("ketamine_clinic.devices.gateway")
 # commit between hundreds of connections, small enough to keep the ACK latency short.
 DEFAULT_MAX_BATCH: Final = 500
 READ_CHUNK_BYTES: Final = 64 * 1024
+GATEWAY_APPLICATION: Final = "KC"  # MSH-3 of the gateway's replies to unreadable frames
 HOOK_BACKLOG_BATCHES: Final = 1000
 
 
@@ -214,12 +221,16 @@ class Gateway:
             text = payload.decode("utf-8")
         except UnicodeDecodeError as error:
             self.stats.rejected += 1
-            return _bare_reject(f"the message is not UTF-8 ({error.reason})", now), False
+            return bare_reject(
+                f"the message is not UTF-8 ({error.reason})",
+                application=GATEWAY_APPLICATION,
+                now=now,
+            ), False
         try:
             message = parse_message(text)
         except Hl7ParseError as error:
             self.stats.rejected += 1
-            return _bare_reject(str(error), now), False
+            return bare_reject(str(error), application=GATEWAY_APPLICATION, now=now), False
         try:
             report = interpret(message, self.local_zone)
         except (PcdRejected, Hl7ParseError) as error:
@@ -314,11 +325,3 @@ class Gateway:
             await self.after_commit(items, results)
         except Exception:
             log.exception("after-commit hook failed (the messages are stored)")
-
-
-def _bare_reject(reason: str, now: datetime) -> str:
-    """An AR for a frame whose MSH cannot be read: no control id to echo."""
-    stamp = now.strftime("%Y%m%d%H%M%S")
-    text = reason.replace("|", "/").replace("^", " ").replace("~", " ").replace("&", "+")
-    text = text.replace("\\", "/").replace("\r", " ")
-    return f"MSH|^~\\&|KC||||{stamp}||ACK^^ACK|KCREJ|P|2.6\rMSA|AR|\rERR|||200|E||||{text}\r"

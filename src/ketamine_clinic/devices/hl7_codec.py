@@ -265,3 +265,15 @@ def ack(message: Message, code: str, *, text: str = "", control_id: str, now: da
             d.field.join(["ERR", "", "", hl7_code, severity, "", "", "", escape(text, d)])
         )
     return "\r".join(segments) + "\r"
+
+
+def bare_reject(reason: str, *, application: str, now: datetime) -> str:
+    """An original-mode AR for a frame whose MSH cannot be read: there is no control id
+    to echo and no sender to address, so MSA-2 is empty and ERR-8 says why."""
+    d = DEFAULT_DELIMITERS
+    stamp = now.strftime("%Y%m%d%H%M%S")
+    return (
+        f"MSH|{d.encoding_characters}|{escape(application, d)}||||{stamp}||ACK^^ACK|"
+        f"{escape(application, d)}-REJ|P|2.6\r"
+        f"MSA|AR|\rERR|||200|E||||{escape(reason.replace(chr(13), ' '), d)}\r"
+    )

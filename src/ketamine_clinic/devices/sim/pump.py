@@ -30,7 +30,7 @@ from decimal import Decimal
 from typing import Final, Literal
 
 from ketamine_clinic.devices import mdc
-from ketamine_clinic.devices.hl7_codec import Hl7ParseError, ack, parse_message
+from ketamine_clinic.devices.hl7_codec import Hl7ParseError, ack, bare_reject, parse_message
 from ketamine_clinic.devices.mllp import MllpDecoder, MllpFramingError, frame
 from ketamine_clinic.devices.pcd_build import (
     PUMP_DELIVERY_COMPLETE,
@@ -495,7 +495,7 @@ class SimulatedPump:
             message = parse_message(text)
         except Hl7ParseError as error:
             self.counters.programs_refused += 1
-            return _unreadable_reply(str(error))
+            return bare_reject(str(error), application=self.sender.application, now=now)
         try:
             program = read_program(message)
         except ProgramRejected as error:
@@ -544,8 +544,3 @@ def _decimal_totals(rate: float, delivered: float, remaining: float, dose: float
         Decimal(f"{remaining:.2f}"),
         Decimal(f"{dose:.2f}"),
     )
-
-
-def _unreadable_reply(reason: str) -> str:
-    """An AR for bytes that are not HL7 at all (no MSH to answer): a bare ACK."""
-    return f"MSH|^~\\&|KC_SIM_PUMP||||||ACK|AR-UNREADABLE|P|2.6\rMSA|AR|\rERR|||200|E||||{reason}\r"
