@@ -242,6 +242,23 @@ def _join(segments: Iterable[str]) -> str:
     return "\r".join(segments) + "\r"
 
 
+def _pcd01(
+    sender: Sender, control_id: str, sent_at: datetime, rows: _Rows, patient_id: str
+) -> str:
+    """A PCD-01 ``ORU^R01``: MSH, PID, one monitoring OBR (placer id = the control id), the
+    rows; shared by the monitor's and the pump's observation messages."""
+    return _join(
+        [
+            _msh(sender, "ORU^R01^ORU_R01", control_id, sent_at, PROFILE_DEC),
+            *_pid(patient_id),
+            _obr(
+                1, f"{escape(control_id)}^{escape(sender.application)}", "", OBR_MONITORING, sent_at
+            ),
+            *rows.lines,
+        ]
+    )
+
+
 def _obr(set_id: int, placer: str, filler: str, code: str, at: datetime) -> str:
     return f"OBR|{set_id}|{placer}|{filler}|{code}|||{hl7_time(at)}"
 
@@ -345,16 +362,7 @@ def build_observation(
             str(wave.sample_rate_hz),
             _unit(mdc.SAMPLE_RATE),
         )
-    return _join(
-        [
-            _msh(sender, "ORU^R01^ORU_R01", control_id, sent_at, PROFILE_DEC),
-            *_pid(patient_id),
-            _obr(
-                1, f"{escape(control_id)}^{escape(sender.application)}", "", OBR_MONITORING, sent_at
-            ),
-            *rows.lines,
-        ]
-    )
+    return _pcd01(sender, control_id, sent_at, rows, patient_id)
 
 
 # ----------------------------------------------------------------------------------------
@@ -493,16 +501,7 @@ def build_pump_numerics(
     """A PCD-01 ``ORU^R01`` from a pump: rate, volumes and dose under the delivery channel."""
     rows = _Rows()
     _pump_rows(rows, sender, totals, sent_at)
-    return _join(
-        [
-            _msh(sender, "ORU^R01^ORU_R01", control_id, sent_at, PROFILE_DEC),
-            *_pid(patient_id),
-            _obr(
-                1, f"{escape(control_id)}^{escape(sender.application)}", "", OBR_MONITORING, sent_at
-            ),
-            *rows.lines,
-        ]
-    )
+    return _pcd01(sender, control_id, sent_at, rows, patient_id)
 
 
 # ----------------------------------------------------------------------------------------
