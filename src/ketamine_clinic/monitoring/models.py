@@ -147,29 +147,9 @@ class PlacedRecord(InsertOnlyModel):
         abstract = True
 
 
-class Observation(InsertOnlyModel):
+class Observation(PlacedRecord):
     """One numeric a device measured. ``value`` empty = the device said it was invalid."""
 
-    message = models.ForeignKey(
-        DeviceMessage, on_delete=models.PROTECT, related_name="+", db_index=False
-    )
-    device_eui64 = models.CharField(max_length=16, blank=True)
-    room = models.ForeignKey(
-        "booking.Room",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_index=False,
-    )
-    visit = models.ForeignKey(
-        "visits.Visit",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="device_observations",
-        db_index=False,
-    )
     code = models.PositiveIntegerField(help_text="MDC code")
     name = models.CharField(max_length=64)
     value = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
