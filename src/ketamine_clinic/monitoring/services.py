@@ -17,15 +17,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from ketamine_clinic.accounts.models import User
+from ketamine_clinic.alarms.policy import AlarmPolicy
 from ketamine_clinic.audit.enums import AuditAction
 from ketamine_clinic.audit.services import audit_record
 from ketamine_clinic.monitoring.live import ENGINE_COMMAND_TYPE, ENGINE_GROUP
 from ketamine_clinic.monitoring.models import Alarm, AlarmState
 from ketamine_clinic.monitoring.policies import ALARM_RESPONDERS
 
-# IEC 60601-1-8 lets the audio of an alarm be paused for a limited time; two minutes is
-# the common monitor default (verify against the clinic's monitors).
-MAX_SILENCE_S: Final = 120
+# The longest audio pause, as the engine's policy bounds it (alarms/policy.py says why):
+# a page refuses what the engine would refuse.
+MAX_SILENCE_S: Final = AlarmPolicy().max_silence_s
 ALARM_ENDED = "This alarm has already ended."
 
 Response = Literal["acknowledge", "silence"]
