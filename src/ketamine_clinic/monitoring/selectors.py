@@ -11,11 +11,11 @@ from ketamine_clinic.audit.enums import AuditAction
 from ketamine_clinic.audit.services import audit_record
 from ketamine_clinic.monitoring.models import (
     Device,
-    DeviceKind,
     Observation,
     PumpProgramSent,
 )
 from ketamine_clinic.monitoring.page_selectors import latest_pump
+from ketamine_clinic.monitoring.pump_programs import room_pump
 from ketamine_clinic.visits.models import Visit
 
 # One command's output; a longer history is read page by page with --since.
@@ -97,11 +97,7 @@ def bedside_pump(visit: Visit) -> BedsidePump | None:
     Read with the room page, whose read of the visit is already audited."""
     if visit.room_id is None:
         return None
-    device = (
-        Device.objects.filter(room_id=visit.room_id, kind=DeviceKind.PUMP, in_use=True)
-        .order_by("-registered_at")
-        .first()
-    )
+    device = room_pump(visit.room_id)
     if device is None:
         return None
     last_sent = (
