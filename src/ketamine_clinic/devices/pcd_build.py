@@ -242,9 +242,7 @@ def _join(segments: Iterable[str]) -> str:
     return "\r".join(segments) + "\r"
 
 
-def _pcd01(
-    sender: Sender, control_id: str, sent_at: datetime, rows: _Rows, patient_id: str
-) -> str:
+def _pcd01(sender: Sender, control_id: str, sent_at: datetime, rows: _Rows, patient_id: str) -> str:
     """A PCD-01 ``ORU^R01``: MSH, PID, one monitoring OBR (placer id = the control id), the
     rows; shared by the monitor's and the pump's observation messages."""
     return _join(
