@@ -23,6 +23,7 @@ urlpatterns = [
     path("schedule/", include("ketamine_clinic.booking.urls")),
     path("monitoring/", include("ketamine_clinic.monitoring.urls")),
     path("devices/", include("ketamine_clinic.monitoring.registry.urls")),
+    path("inventory/", include("ketamine_clinic.inventory.urls")),
     # The JSON API: its operations check their own declared policies (see api/auth.py).
     path("api/v1/", api.urls),
 ]

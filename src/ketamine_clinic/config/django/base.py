@@ -188,6 +188,12 @@ KC_CLINIC_PHONE = env_str("KC_CLINIC_PHONE", "")
 # desaturation during an infusion pauses the room's pump through PCD-03, recorded as such.
 KC_PUMP_INTERLOCK = env_bool("KC_PUMP_INTERLOCK", False)
 
+# Controlled-substance records are kept at least two years (21 CFR 1304.04(a); clinical.md);
+# a clinic may keep them longer, never shorter: inventory/checks.py refuses less than 730.
+KC_CS_RETENTION_DAYS = env_int("KC_CS_RETENTION_DAYS", 730)
+# Lots expiring within this many days are listed as warnings on the inventory pages.
+KC_CS_EXPIRY_WARNING_DAYS = env_int("KC_CS_EXPIRY_WARNING_DAYS", 60, minimum=1)
+
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -212,6 +218,7 @@ INSTALLED_APPS = [
     "ketamine_clinic.recovery",
     "ketamine_clinic.clinicday",
     "ketamine_clinic.monitoring",
+    "ketamine_clinic.inventory",
     "ketamine_clinic.web",
     "ketamine_clinic.api",
 ]

@@ -1,0 +1,7 @@
+"""Filled in by the count pages."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

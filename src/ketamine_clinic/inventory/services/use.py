@@ -1,0 +1,311 @@
+"""Ketamine used in a visit: drawn from named containers, then given or wasted.
+
+A syringe is drawn from one or more containers when it is prepared (orders.services
+calls `syringe_draw` in the same transaction). After the infusion, `syringe_account`
+closes it: the pump's record of the visit says what was given, the rest of what was
+drawn is waste, destroyed before a licensed witness who re-enters their password.
+drawn = given + wasted, to the hundredth of a milligram.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from ketamine_clinic.accounts.models import User
+from ketamine_clinic.audit.enums import AuditAction
+from ketamine_clinic.infusion.selectors import delivered_dose
+from ketamine_clinic.inventory import ledger
+from ketamine_clinic.inventory.enums import EntryKind
+from ketamine_clinic.inventory.models import StockEntry, SyringeAccount
+from ketamine_clinic.inventory.policies import DRAW_ROLES
+from ketamine_clinic.inventory.services.common import audit, require_role
+from ketamine_clinic.inventory.witness import WitnessCredentials, witness_confirm
+from ketamine_clinic.orders.models import SyringePreparation
+from ketamine_clinic.orders.selectors import current_order
+from ketamine_clinic.visits.enums import VisitState
+
+DRAW_NONE = "Name the container(s) the syringe was drawn from, with the mL from each."
+DRAW_VOLUME = "Enter the mL drawn from {label}: more than 0, to two decimals."
+DRAW_TWICE = "{label} is listed twice: enter its total once."
+DRAW_UNKNOWN = "Container {pk} is not in the record."
+DRAW_EXPIRED = "{label} is from lot {lot}, which expired on {day}: do not use it."
+DRAW_STRENGTH = (
+    "{label} holds {have} mg/mL, but the order was calculated for {want} mg/mL vials: "
+    "draw from the ordered strength or have the order changed."
+)
+DRAW_TOO_LITTLE = "The order needs {want} mL of stock; {have} mL was entered."
+ACCOUNT_TOO_EARLY = "The infusion is still {state}: account for the syringe once it has ended."
+ACCOUNT_AGAIN = "This syringe has already been accounted for."
+ACCOUNT_NOTHING_DRAWN = "Nothing was drawn into this syringe in the stock record."
+ACCOUNT_GIVEN_EXCEEDS = (
+    "The pump's record shows {given} mg given, more than the {drawn} mg drawn into the "
+    "syringe: check the pump record and the draws before accounting for it."
+)
+
+# Once a visit is here, its pump has stopped for good: what was given is final.
+ACCOUNTABLE_STATES = frozenset(
+    {
+        VisitState.RECOVERY,
+        VisitState.DISCHARGED,
+        VisitState.ABORTED,
+        VisitState.CANCELLED,
+        VisitState.DID_NOT_ATTEND,
+    }
+)
+
+
+@dataclass(frozen=True)
+class DrawLine:
+    """`volume_ml` of stock drawn from the container `container_id`."""
+
+    container_id: int
+    volume_ml: Decimal
+
+
+def syringe_draw(
+    preparation: SyringePreparation, draws: Sequence[DrawLine], *, by: User
+) -> list[StockEntry]:
+    """Take the syringe's stock out of the named containers (inside the caller's atomic)."""
+    require_role(by, DRAW_ROLES, "draw ketamine for a visit")
+    if not draws:
+        raise ValidationError({"draws": DRAW_NONE})
+    order = preparation.order
+    with transaction.atomic():
+        locked = ledger.lock_containers(line.container_id for line in draws)
+        balances = ledger.container_buckets(locked)
+        today = timezone.localdate()
+        seen: set[int] = set()
+        total_ml = Decimal("0.00")
+        planned: list[tuple[int, Decimal, Decimal]] = []
+        for line in draws:
+            container = locked.get(line.container_id)
+            if container is None:
+                raise ValidationError({"draws": DRAW_UNKNOWN.format(pk=line.container_id)})
+            if line.container_id in seen:
+                raise ValidationError({"draws": DRAW_TWICE.format(label=container.label)})
+            seen.add(line.container_id)
+            volume = Decimal(line.volume_ml)
+            if volume <= 0 or volume != volume.quantize(ledger.CENT):
+                raise ValidationError({"draws": DRAW_VOLUME.format(label=container.label)})
+            lot = container.lot
+            if lot.expiry_date < today:
+                raise ValidationError(
+                    {
+                        "draws": DRAW_EXPIRED.format(
+                            label=container.label, lot=lot.lot_number, day=lot.expiry_date
+                        )
+                    }
+                )
+            strength = lot.product.base_mg_per_ml
+            if strength != order.vial_strength_mg_per_ml:
+                raise ValidationError(
+                    {
+                        "draws": DRAW_STRENGTH.format(
+                            label=container.label, have=strength, want=order.vial_strength_mg_per_ml
+                        )
+                    }
+                )
+            total_ml += volume
+            planned.append((container.pk, volume, ledger.mg_of(volume * strength)))
+        needed_ml = ledger.mg_of(preparation.stock_volume_ml)
+        if total_ml < needed_ml:
+            raise ValidationError({"draws": DRAW_TOO_LITTLE.format(want=needed_ml, have=total_ml)})
+        now = timezone.now()
+        entries = [
+            ledger.post(
+                container=locked[pk],
+                kind=EntryKind.DRAWN,
+                mg=mg,
+                by=by,
+                at=now,
+                balances=balances[pk],
+                visit_id=order.visit_id,
+                preparation=preparation,
+                notes=f"{volume} mL",
+            )
+            for pk, volume, mg in planned
+        ]
+    audit(
+        AuditAction.CREATE,
+        by,
+        "stock_draw",
+        preparation.pk,
+        patient_id=order.visit.patient_id,
+        visit=order.visit_id,
+        draws=[f"{locked[pk].label}: {volume} mL = {mg} mg" for pk, volume, mg in planned],
+    )
+    return entries
+
+
+def lots_drawn(preparation: SyringePreparation) -> str:
+    """The lot numbers the syringe came from, for the preparation's own label."""
+    lots = (
+        StockEntry.objects.filter(preparation=preparation, kind=EntryKind.DRAWN)
+        .values_list("container__lot__lot_number", flat=True)
+        .order_by("container__lot__lot_number")
+        .distinct()
+    )
+    return ", ".join(lots)
+
+
+@dataclass(frozen=True)
+class SyringeFigures:
+    """What closing the syringe would record, shown to the nurse before the witness signs."""
+
+    preparation: SyringePreparation
+    drawn_mg: Decimal
+    given_mg: Decimal
+    wasted_mg: Decimal
+    given_source: str
+
+
+def syringe_figures(preparation: SyringePreparation) -> SyringeFigures:
+    """Drawn from the stock record; given from the pump's record of the visit.
+
+    Only the syringe that was on the pump (the newest verified one for the order in
+    force) was given; any other syringe of the visit was never hung, so all of it is waste.
+    """
+    order = preparation.order
+    visit = order.visit
+    drawn = ledger.mg_of(
+        StockEntry.objects.filter(preparation=preparation, kind=EntryKind.DRAWN).aggregate(
+            total=Sum("mg")
+        )["total"]
+        or 0
+    )
+    hung = (
+        SyringePreparation.objects.filter(order=current_order(visit), verification__isnull=False)
+        .order_by("-prepared_at", "-id")
+        .first()
+    )
+    given = Decimal("0.00")
+    source = "never on the pump: not the verified syringe of the order in force"
+    if hung is not None and hung.pk == preparation.pk:
+        dose = delivered_dose(visit)
+        if dose is not None:
+            given = ledger.mg_of(dose.mg)
+            source = (
+                f"pump record: {dose.pump.infused_ml:.2f} mL infused at "
+                f"{order.concentration_mg_per_ml} mg/mL"
+            )
+    return SyringeFigures(
+        preparation=preparation,
+        drawn_mg=drawn,
+        given_mg=given,
+        wasted_mg=drawn - given,
+        given_source=source,
+    )
+
+
+def syringe_account(
+    preparation: SyringePreparation, *, by: User, witness: WitnessCredentials | None
+) -> SyringeAccount:
+    """Close the syringe: given per the pump, the rest wasted before a witness."""
+    require_role(by, DRAW_ROLES, "account for a syringe")
+    visit = preparation.order.visit
+    if visit.state not in ACCOUNTABLE_STATES:
+        raise ValidationError(
+            {"visit": ACCOUNT_TOO_EARLY.format(state=visit.get_state_display().lower())}
+        )
+    figures = syringe_figures(preparation)
+    if figures.drawn_mg <= 0:
+        raise ValidationError({"preparation": ACCOUNT_NOTHING_DRAWN})
+    if figures.wasted_mg < 0:
+        raise ValidationError(
+            {
+                "given_mg": ACCOUNT_GIVEN_EXCEEDS.format(
+                    given=figures.given_mg, drawn=figures.drawn_mg
+                )
+            }
+        )
+    confirmed = (
+        witness_confirm(witness, actor=by, field="witness") if figures.wasted_mg > 0 else None
+    )
+    return _account(figures, by=by, witness=confirmed)
+
+
+@transaction.atomic
+def _account(figures: SyringeFigures, *, by: User, witness: User | None) -> SyringeAccount:
+    preparation = SyringePreparation.objects.select_for_update().get(pk=figures.preparation.pk)
+    if SyringeAccount.objects.filter(preparation=preparation).exists():
+        raise ValidationError({"preparation": ACCOUNT_AGAIN})
+    draws = list(
+        StockEntry.objects.filter(preparation=preparation, kind=EntryKind.DRAWN).order_by("id")
+    )
+    locked = ledger.lock_containers(entry.container_id for entry in draws)
+    balances = ledger.container_buckets(locked)
+    # Net drawn per container (a corrected draw counts as corrected), in the order drawn.
+    drawn_by_container: dict[int, Decimal] = {}
+    for entry in draws:
+        drawn_by_container[entry.container_id] = (
+            drawn_by_container.get(entry.container_id, Decimal(0)) + entry.mg
+        )
+    if sum(drawn_by_container.values(), Decimal(0)) != figures.drawn_mg:
+        raise ValidationError(
+            {"preparation": "The draws changed while this was open: reload the page."}
+        )
+    visit = preparation.order.visit
+    now = timezone.now()
+    to_give = figures.given_mg
+    # What was given is attributed to the containers in the order they were drawn; the
+    # remainder of each is its waste. Exact in hundredths of a mg, so per-lot sums close.
+    for container_id, drawn in drawn_by_container.items():
+        given_here = min(drawn, to_give)
+        to_give -= given_here
+        wasted_here = drawn - given_here
+        container = locked[container_id]
+        if given_here > 0:
+            ledger.post(
+                container=container,
+                kind=EntryKind.GIVEN,
+                mg=given_here,
+                by=by,
+                at=now,
+                balances=balances[container_id],
+                visit=visit,
+                preparation=preparation,
+            )
+        if wasted_here > 0:
+            ledger.post(
+                container=container,
+                kind=EntryKind.WASTED,
+                mg=wasted_here,
+                by=by,
+                at=now,
+                balances=balances[container_id],
+                visit=visit,
+                preparation=preparation,
+                witness=witness,
+            )
+    account = SyringeAccount.objects.create(
+        preparation=preparation,
+        visit=visit,
+        drawn_mg=figures.drawn_mg,
+        given_mg=figures.given_mg,
+        wasted_mg=figures.wasted_mg,
+        given_source=figures.given_source,
+        by=by,
+        witness=witness,
+        at=now,
+    )
+    audit(
+        AuditAction.CREATE,
+        by,
+        "syringe_account",
+        account.pk,
+        patient_id=visit.patient_id,
+        visit=visit.pk,
+        preparation=preparation.pk,
+        drawn_mg=figures.drawn_mg,
+        given_mg=figures.given_mg,
+        wasted_mg=figures.wasted_mg,
+        witness=witness.username if witness else "",
+    )
+    return account
