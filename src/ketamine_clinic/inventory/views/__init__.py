@@ -1,0 +1,1 @@
+"""The controlled-substance pages: stock.py, counts.py, reports.py."""
