@@ -253,3 +253,91 @@ def _alarm_id(personas: Mapping[str, User]) -> object:
         state="ended",
         ended_at=timezone.now(),
     ).alarm_id
+
+
+# inventory, the count pages: a closed count of two vials in a safe of its own, one of
+# them counted 1 mL short, so it opened a discrepancy (left open: no page changes it by
+# being opened). Shared by the count and discrepancy samples of one test.
+def _matrix_count(personas: Mapping[str, User]) -> object:
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from ketamine_clinic.inventory.models import (
+        Container,
+        CountClosure,
+        Product,
+        StorageLocation,
+        Supplier,
+    )
+    from ketamine_clinic.inventory.services.counts import count_close, count_enter, count_start
+    from ketamine_clinic.inventory.services.stock import (
+        ReceiptRequest,
+        current_registration,
+        registration_record,
+        stock_receive,
+    )
+
+    existing = CountClosure.objects.filter(count__location__name="Matrix count safe").first()
+    if existing is not None:
+        return existing
+    keeper, second = personas["custodian"], personas["prescriber"]
+    today = timezone.localdate()
+    if current_registration() is None:
+        registration_record(
+            by=keeper,
+            number="BK1234563",
+            registrant_name="Matrix clinic",
+            address="1 Sample Way",
+            expires_on=today + timedelta(days=365),
+        )
+    safe = StorageLocation.objects.create(name="Matrix count safe")
+    stock_receive(
+        ReceiptRequest(
+            product=Product.objects.create(
+                name="Matrix count ketamine 50 mg/mL, 10 mL",
+                ndc="0000-0000-02",
+                base_mg_per_ml=Decimal("50.00"),
+                salt_mg_per_ml=Decimal("57.65"),
+                container_ml=Decimal("10.00"),
+            ),
+            location=safe,
+            supplier=Supplier.objects.create(
+                name="Matrix count supplier", address="3 Sample Way", dea_number="PA7352014"
+            ),
+            lot_number="MATRIXC",
+            expiry_date=today + timedelta(days=400),
+            invoice_number="MATRIX-COUNT-INV",
+            received_on=today,
+            container_count=2,
+        ),
+        by=keeper,
+    )
+    count = count_start(by=keeper, location=safe)
+    for counter in (keeper, second):
+        for container, volume_ml in zip(
+            Container.objects.filter(location=safe).order_by("label"),
+            ("10.00", "9.00"),
+            strict=True,
+        ):
+            count_enter(count, by=counter, container=container, counted_ml=Decimal(volume_ml))
+    return count_close(count, by=keeper)
+
+
+@sample("count_id")
+def _count_id(personas: Mapping[str, User]) -> object:
+    from ketamine_clinic.inventory.models import CountClosure
+
+    closure = _matrix_count(personas)
+    assert isinstance(closure, CountClosure)
+    return closure.count_id
+
+
+@sample("discrepancy_id")
+def _discrepancy_id(personas: Mapping[str, User]) -> object:
+    from ketamine_clinic.inventory.models import CountClosure, Discrepancy
+
+    closure = _matrix_count(personas)
+    assert isinstance(closure, CountClosure)
+    return Discrepancy.objects.get(line__closure=closure).pk

@@ -1,0 +1,148 @@
+"""The printable logs of the controlled-substance record, each also as CSV.
+
+`?format=csv` gives the very rows the page prints (reports.py builds them once). The
+filters are checked by a form: a bad date or an unknown lot is a message on the page
+(status 400; plain text for CSV), never a server error, and reads nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from ketamine_clinic.access.policy import access, staff_user
+from ketamine_clinic.accounts.models import User
+from ketamine_clinic.inventory import reports
+from ketamine_clinic.inventory.forms.reports import ReportFilterForm
+from ketamine_clinic.inventory.policies import INVENTORY_READERS
+
+ReportMaker = Callable[[reports.ReportFilters, User, str], reports.Report]
+
+# A cell a spreadsheet would run as a formula (OWASP "CSV injection"). Free text typed
+# by staff (notes, references) is written with a leading apostrophe; numbers are not.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: str) -> str:
+    if value.startswith(FORMULA_STARTS):
+        try:
+            float(value)
+        except ValueError:
+            return "'" + value
+    return value
+
+
+def _csv(report: reports.Report, filters: reports.ReportFilters) -> HttpResponse:
+    today = timezone.localdate()
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{report.key}-{today:%Y-%m-%d}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(report.columns)
+    for row in report.rows:
+        writer.writerow([_csv_cell(cell) for cell in row])
+    return response
+
+
+def _report_view(request: HttpRequest, make: ReportMaker, key: str) -> HttpResponse:
+    user = staff_user(request)
+    wants_csv = request.GET.get("format") == "csv"
+    form = ReportFilterForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        if wants_csv:
+            problems = "; ".join(
+                f"{form.fields[name].label if name in form.fields else 'Filters'}: {message}"
+                for name, messages in form.errors.items()
+                for message in messages
+            )
+            return HttpResponse(
+                f"The filters are not valid: {problems}\n",
+                status=400,
+                content_type="text/plain; charset=utf-8",
+            )
+        return render(
+            request,
+            "inventory/reports/report.html",
+            {
+                "form": form,
+                "report": None,
+                "title": reports.REPORTS[key],
+                "key": key,
+                "registration": reports.registration_at(),
+            },
+            status=400,
+        )
+    filters = form.filters() if form.is_bound else reports.ReportFilters()
+    report = make(filters, user, "csv" if wants_csv else "page")
+    if wants_csv:
+        return _csv(report, filters)
+    query = request.GET.copy()
+    query["format"] = "csv"
+    return render(
+        request,
+        "inventory/reports/report.html",
+        {
+            "form": form if form.is_bound else ReportFilterForm(),
+            "report": report,
+            "title": report.title,
+            "key": key,
+            "filters": filters,
+            "rows": [list(zip(row, report.numeric_flags(), strict=True)) for row in report.rows],
+            "headers": list(zip(report.columns, report.numeric_flags(), strict=True)),
+            "registration": reports.registration_at(),
+            "clinic_name": settings.KC_CLINIC_NAME,
+            "printed_at": timezone.localtime(),
+            "csv_query": query.urlencode(),
+        },
+    )
+
+
+@access(INVENTORY_READERS)
+def report_index(request: HttpRequest) -> HttpResponse:
+    """The list of logs, each printable and downloadable as CSV."""
+    return render(
+        request,
+        "inventory/reports/index.html",
+        {"reports": reports.REPORTS, "registration": reports.registration_at()},
+    )
+
+
+@access(INVENTORY_READERS)
+def receipt_log(request: HttpRequest) -> HttpResponse:
+    """Every receipt: supplier (as it was then), invoice, product, lot, containers, mg."""
+    return _report_view(request, lambda f, _user, _purpose: reports.receipt_log(f), "receipts")
+
+
+@access(INVENTORY_READERS)
+def dispensing_log(request: HttpRequest) -> HttpResponse:
+    """Per syringe: patient, visit, containers and lots, mg drawn, given, wasted, who.
+    It names patients, so each reading is audited."""
+    return _report_view(
+        request,
+        lambda f, user, purpose: reports.dispensing_log(f, by=user, purpose=purpose),
+        "dispensing",
+    )
+
+
+@access(INVENTORY_READERS)
+def waste_log(request: HttpRequest) -> HttpResponse:
+    """Witnessed syringe waste, and stock destroyed on site or returned."""
+    return _report_view(request, lambda f, _user, _purpose: reports.waste_log(f), "waste")
+
+
+@access(INVENTORY_READERS)
+def count_history(request: HttpRequest) -> HttpResponse:
+    """Each closed count, line by line, with its discrepancies and their resolution."""
+    return _report_view(request, lambda f, _user, _purpose: reports.count_history(f), "counts")
+
+
+@access(INVENTORY_READERS)
+def biennial_inventory(request: HttpRequest) -> HttpResponse:
+    """The latest closed biennial inventory in the range, container by container."""
+    return _report_view(
+        request, lambda f, _user, _purpose: reports.biennial_inventory(f), "biennial"
+    )
