@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -18,7 +18,13 @@ from django.utils import timezone
 
 from ketamine_clinic.inventory import ledger
 from ketamine_clinic.inventory.enums import Bucket, EntryKind
-from ketamine_clinic.inventory.models import Container, Lot, StockEntry, SyringeAccount
+from ketamine_clinic.inventory.models import (
+    Container,
+    CountClosure,
+    Lot,
+    StockEntry,
+    SyringeAccount,
+)
 from ketamine_clinic.orders.models import SyringePreparation
 
 
@@ -149,3 +155,26 @@ def syringes_awaiting_account(*, visit_id: int | None = None) -> list[SyringePre
         .select_related("order__visit__patient", "prepared_by")
         .order_by("prepared_at", "id")
     )
+
+
+@dataclass(frozen=True)
+class CountDue:
+    """When the next count is due, at the clinic's chosen frequency (KC_CS_COUNT_EVERY_HOURS)."""
+
+    last_closed_at: datetime | None
+    due_at: datetime | None  # None: no count has ever closed, so one is due now
+    every_hours: int
+
+    def overdue(self, now: datetime | None = None) -> bool:
+        return self.due_at is None or (now or timezone.now()) >= self.due_at
+
+
+def count_due() -> CountDue:
+    every = settings.KC_CS_COUNT_EVERY_HOURS
+    last = (
+        CountClosure.objects.order_by("-closed_at", "-id")
+        .values_list("closed_at", flat=True)
+        .first()
+    )
+    due = last + timedelta(hours=every) if last is not None else None
+    return CountDue(last_closed_at=last, due_at=due, every_hours=every)

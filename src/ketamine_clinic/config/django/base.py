@@ -193,6 +193,9 @@ KC_PUMP_INTERLOCK = env_bool("KC_PUMP_INTERLOCK", False)
 KC_CS_RETENTION_DAYS = env_int("KC_CS_RETENTION_DAYS", 730)
 # Lots expiring within this many days are listed as warnings on the inventory pages.
 KC_CS_EXPIRY_WARNING_DAYS = env_int("KC_CS_EXPIRY_WARNING_DAYS", 60, minimum=1)
+# How often the clinic counts its stock (clinical.md: daily or per shift); a count is due
+# this many hours after the last one closed. 24 = end of each day.
+KC_CS_COUNT_EVERY_HOURS = env_int("KC_CS_COUNT_EVERY_HOURS", 24, minimum=1)
 
 INSTALLED_APPS = [
     "django.contrib.auth",
