@@ -197,6 +197,24 @@ EXPECTED: dict[str, frozenset[str]] = {
     "devices:register": frozenset({CLINIC_LEAD, ADMINISTRATOR}),
     "devices:edit": frozenset({CLINIC_LEAD, ADMINISTRATOR}),
     "devices:unassigned": frozenset({CLINIC_LEAD, ADMINISTRATOR}),
+    # inventory, the stock pages: nurses see the stock they draw from; the record behind
+    # it is read by the custodian, prescribers and the lead (INVENTORY_READERS); only
+    # the key holders receive, dispose, correct and keep the reference data.
+    "inventory:dashboard": frozenset({NURSE, PRESCRIBER, CUSTODIAN, CLINIC_LEAD}),
+    "inventory:registration": frozenset({PRESCRIBER, CUSTODIAN, CLINIC_LEAD}),
+    "inventory:registration_record": frozenset({PRESCRIBER, CUSTODIAN}),
+    "inventory:supplier_list": frozenset({PRESCRIBER, CUSTODIAN, CLINIC_LEAD}),
+    "inventory:supplier_add": frozenset({PRESCRIBER, CUSTODIAN}),
+    "inventory:supplier_edit": frozenset({PRESCRIBER, CUSTODIAN}),
+    "inventory:product_list": frozenset({PRESCRIBER, CUSTODIAN, CLINIC_LEAD}),
+    "inventory:product_add": frozenset({PRESCRIBER, CUSTODIAN}),
+    "inventory:location_list": frozenset({PRESCRIBER, CUSTODIAN, CLINIC_LEAD}),
+    "inventory:location_add": frozenset({PRESCRIBER, CUSTODIAN}),
+    "inventory:receive": frozenset({PRESCRIBER, CUSTODIAN}),
+    "inventory:receipt": frozenset({PRESCRIBER, CUSTODIAN, CLINIC_LEAD}),
+    "inventory:container": frozenset({PRESCRIBER, CUSTODIAN, CLINIC_LEAD}),
+    "inventory:container_remove": frozenset({PRESCRIBER, CUSTODIAN}),
+    "inventory:entry_correct": frozenset({PRESCRIBER, CUSTODIAN}),
     # inventory, counts and reports: the key holders count; the lead follows the counts,
     # resolves what they find, and reads every log with them (INVENTORY_READERS).
     "inventory:count_list": frozenset({PRESCRIBER, CUSTODIAN, CLINIC_LEAD}),

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from ketamine_clinic.accounts.models import User
 from ketamine_clinic.api.services import api_token_create
+from ketamine_clinic.inventory.models import Receipt
 from tests.conftest import make_staff
 
 SampleMaker = Callable[[Mapping[str, User]], object]
@@ -253,6 +254,86 @@ def _alarm_id(personas: Mapping[str, User]) -> object:
         state="ended",
         ended_at=timezone.now(),
     ).alarm_id
+
+
+# inventory, the stock pages: one receipt of two vials made through the service (a lot
+# none of the pages changes by being opened), shared by the container, receipt and entry
+# samples of one test.
+def _matrix_receipt(personas: Mapping[str, User]) -> Receipt:
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from ketamine_clinic.inventory.models import (
+        DeaRegistration,
+        Product,
+        StorageLocation,
+        Supplier,
+    )
+    from ketamine_clinic.inventory.services.stock import ReceiptRequest, stock_receive
+
+    existing = Receipt.objects.filter(invoice_number="MATRIX-INV").first()
+    if existing is not None:
+        return existing
+    keeper = personas["custodian"]
+    today = timezone.localdate()
+    DeaRegistration.objects.create(
+        number="BK1234563",
+        registrant_name="Matrix clinic",
+        address="1 Sample Way",
+        expires_on=today + timedelta(days=365),
+        recorded_by=keeper,
+        recorded_at=timezone.now(),
+    )
+    return stock_receive(
+        ReceiptRequest(
+            product=Product.objects.create(
+                name="Matrix ketamine 50 mg/mL, 10 mL",
+                ndc="0000-0000-01",
+                base_mg_per_ml=Decimal("50.00"),
+                salt_mg_per_ml=Decimal("57.65"),
+                container_ml=Decimal("10.00"),
+            ),
+            location=StorageLocation.objects.create(name="Matrix safe"),
+            supplier=Supplier.objects.create(
+                name="Matrix supplier", address="2 Sample Way", dea_number="PA7352014"
+            ),
+            lot_number="MATRIX1",
+            expiry_date=today + timedelta(days=400),
+            invoice_number="MATRIX-INV",
+            received_on=today,
+            container_count=2,
+        ),
+        by=keeper,
+    )
+
+
+@sample("receipt_id")
+def _receipt_id(personas: Mapping[str, User]) -> object:
+    return _matrix_receipt(personas).pk
+
+
+@sample("container_id")
+def _container_id(personas: Mapping[str, User]) -> object:
+    from ketamine_clinic.inventory.models import Container
+
+    return Container.objects.filter(receipt=_matrix_receipt(personas)).order_by("label")[0].pk
+
+
+@sample("entry_id")
+def _entry_id(personas: Mapping[str, User]) -> object:
+    from ketamine_clinic.inventory.models import StockEntry
+
+    return StockEntry.objects.filter(receipt=_matrix_receipt(personas)).order_by("id")[0].pk
+
+
+@sample("supplier_id")
+def _supplier_id(personas: Mapping[str, User]) -> object:
+    from ketamine_clinic.inventory.models import Supplier
+
+    receipt = _matrix_receipt(personas)
+    return Supplier.objects.get(receipts=receipt).pk
 
 
 # inventory, the count pages: a closed count of two vials in a safe of its own, one of

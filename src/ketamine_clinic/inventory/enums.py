@@ -79,3 +79,10 @@ class DiscrepancyOutcome(models.TextChoices):
     COUNT_ERROR = "count_error", "Miscount: the record stands"
     RECORD_CORRECTED = "record_corrected", "A record was wrong and has been corrected"
     LOSS = "loss", "Loss or theft confirmed (DEA Form 106)"
+
+
+class StrengthBasis(models.TextChoices):
+    """How a label states a product's strength (pharmacology.md: 1 mg base = 1.153 mg HCl)."""
+
+    BASE = "base", "As ketamine base"
+    SALT = "salt", "As ketamine hydrochloride (HCl salt)"

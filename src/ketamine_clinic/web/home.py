@@ -19,6 +19,11 @@ class HomeCard:
     url_name: str | None = None  # None: not available yet; `text` says what will be here
 
 
+CONTROLLED_SUBSTANCES_TEXT = (
+    "Stock on hand by vial and lot, whether every lot balances, receipts, syringes awaiting "
+    "their waste witness, expiry warnings, the open count and discrepancies."
+)
+
 HOME_CARDS: list[HomeCard] = [
     HomeCard(
         Role.FRONT_DESK, "Find a patient", "Search by name, date of birth or MRN.", "patients:list"
@@ -52,16 +57,34 @@ HOME_CARDS: list[HomeCard] = [
         "patients:list",
     ),
     HomeCard(
+        Role.PRESCRIBER,
+        "Controlled substances",
+        CONTROLLED_SUBSTANCES_TEXT,
+        "inventory:dashboard",
+    ),
+    HomeCard(
         Role.CUSTODIAN,
         "Controlled substances",
-        "Stock on hand, receipts, waste awaiting a witness and counts due will appear here once "
-        "the controlled-substance register is set up.",
+        CONTROLLED_SUBSTANCES_TEXT,
+        "inventory:dashboard",
+    ),
+    HomeCard(
+        Role.CUSTODIAN,
+        "Receive stock",
+        "Record a delivery of ketamine: lot, expiry, supplier, invoice and the containers.",
+        "inventory:receive",
     ),
     HomeCard(
         Role.CLINIC_LEAD,
         "Audit trail",
         "Who read or changed what, and when; filter by person, patient and date.",
         "audit:entries",
+    ),
+    HomeCard(
+        Role.CLINIC_LEAD,
+        "Controlled substances",
+        CONTROLLED_SUBSTANCES_TEXT,
+        "inventory:dashboard",
     ),
     HomeCard(
         Role.CLINIC_LEAD,

@@ -29,6 +29,7 @@ MENU: list[tuple[str, str]] = [
     ("Patients", "patients:list"),
     ("Review queue", "review:queue"),
     ("Consent", "consent:documents"),
+    ("Controlled substances", "inventory:dashboard"),
     ("Devices", "devices:list"),
     ("Staff", "accounts:staff_list"),
     ("Audit trail", "audit:entries"),
