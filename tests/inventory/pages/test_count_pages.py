@@ -355,3 +355,15 @@ def test_the_lists_show_open_discrepancies_first(
     listing = keeper.get(reverse("inventory:count_list")).content.decode()
     assert "1 discrepancy is not resolved" in listing
     assert "1 open" in listing
+
+
+def test_a_container_only_one_has_counted_is_not_called_a_disagreement(
+    stock: dict[str, Container], keeper: Client, second: Client
+) -> None:
+    count = start(keeper)
+    a01, a02 = stock["R2603A-01"], stock["R2603A-02"]
+    enter(keeper, count, {f"ml_{a01.pk}": "9.00"})
+    enter(second, count, {f"ml_{a02.pk}": "8.00"})
+    html = keeper.get(reverse("inventory:count_detail", args=[count.pk])).content.decode()
+    assert "P_Custodian Test has not counted R2603A-02, R2603A-03, R2603B-01, R2603B-02." in html
+    assert "The two counts differ" not in html

@@ -173,10 +173,13 @@ def count_progress(count: Count) -> CountProgress:
         if absent:
             blockers.append(COUNT_MISSING.format(who=names[counter], labels=", ".join(absent)))
     if len(counters) >= 2:
+        # Only where everyone has counted: a container someone has not reached yet is
+        # "not counted" (above), not a disagreement to recount.
         differ = [
             c.label
             for c in containers
-            if len({figures[counter].get(c.pk) for counter in counters}) > 1
+            if all(c.pk in figures[counter] for counter in counters)
+            and len({figures[counter][c.pk] for counter in counters}) > 1
         ]
         if differ:
             blockers.append(COUNT_DISAGREE.format(labels=", ".join(differ)))
