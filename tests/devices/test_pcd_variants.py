@@ -83,6 +83,29 @@ def test_invalid_markers_are_none_never_zero(raw: str) -> None:
     assert (numeric.value, numeric.valid, numeric.raw_value) == (None, False, raw)
 
 
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("0.5^-0.25^1", (0.5, -0.25, 1.0)),  # every sample valid: the one-pass path
+        ("0.5^-100^1", (0.5, None, 1.0)),
+        ("0.5^-?-^1", (0.5, None, 1.0)),
+        ("0.5^^1", (0.5, None, 1.0)),
+        ("0.5^x1^1", (0.5, None, 1.0)),
+        ("0.5^nan^1", (0.5, None, 1.0)),
+        ("inf^0.5^-inf", (None, 0.5, None)),
+        ("1e308^1e308", (1e308, 1e308)),  # finite samples whose sum overflows
+    ],
+)
+def test_waveform_samples_invalid_ones_are_none(
+    raw: str, expected: tuple[float | None, ...]
+) -> None:
+    text = message(
+        f"OBX|1|NA|131330^MDC_ECG_ELEC_POTL_II^MDC|1.1.1.1|{raw}|20^mV^UCUM|||||R",
+    )
+    [wave] = interpret(parse_message(text), NEW_YORK).waveforms
+    assert wave.samples == expected
+
+
 def test_times_with_an_offset_keep_it_and_without_take_the_clinics_zone() -> None:
     with_offset = interpret(parse_message(message(msh7="20090713090030+0500")), NEW_YORK)
     assert with_offset.sent_at == datetime(
