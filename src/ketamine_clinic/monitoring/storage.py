@@ -126,6 +126,8 @@ def _reconnect_if_broken() -> None:
 
 def encode_samples(samples: Sequence[float | None]) -> bytes:
     """float32 little-endian, NaN where the device sent an invalid sample."""
+    if None not in samples:  # the usual case: no per-sample work in Python
+        return np.asarray(samples, dtype="<f4").tobytes()
     values = np.array([np.nan if s is None else s for s in samples], dtype="<f4")
     return values.tobytes()
 
@@ -163,8 +165,7 @@ class DatabaseStorage:
         results: list[StoreResult] = []
         fresh: list[Inbound] = []
         for item in batch:
-            key = (item.report.sender, item.report.control_id)
-            hashes = seen.setdefault(key, set())
+            hashes = seen.setdefault(_identity(item), set())
             if item.content_sha256 in hashes:
                 results.append(StoreResult(Outcome.DUPLICATE))
                 continue
@@ -179,13 +180,14 @@ class DatabaseStorage:
 
     @staticmethod
     def _existing(batch: Sequence[Inbound]) -> dict[tuple[str, str], set[str]]:
-        senders = {item.report.sender for item in batch}
-        control_ids = {item.report.control_id for item in batch}
+        """The content hashes already stored under each (sender, control id) of ``batch``.
+
+        Looked up pair by pair through the unique index: asking for ``sender IN (...) AND
+        control_id IN (...)`` instead made PostgreSQL scan the whole message table once
+        a few senders covered most of it (every batch, ever slower as the table grew)."""
+        keys = list({_identity(item) for item in batch})
         seen: dict[tuple[str, str], set[str]] = {}
-        rows = DeviceMessage.objects.filter(
-            sender__in=senders, control_id__in=control_ids
-        ).values_list("sender", "control_id", "content_sha256")
-        for sender, control_id, digest in rows:
+        for sender, control_id, digest in _stored_hashes(keys):
             seen.setdefault((sender, control_id), set()).add(digest)
         return seen
 
@@ -214,7 +216,7 @@ class DatabaseStorage:
             room, visit = place(report.device, report.sent_at)
             messages.append(
                 (
-                    message_id, report.sender[:255], report.control_id[:199],
+                    message_id, *_identity(item),
                     item.content_sha256, report.message_type[:16], report.sent_at,
                     item.received_at, item.peer[:64], report.device[:16], room, visit,
                     was_reused, "\n".join(report.mappings), item.text,
@@ -324,4 +326,39 @@ def _devices_of(items: Sequence[Inbound]) -> set[str]:
         found.update(a.device for a in report.alerts)
         found.update(p.device for p in report.pump_events)
     found.discard("")
+    return found
+
+
+def _identity(item: Inbound) -> tuple[str, str]:
+    """(sender, control id) as stored: with the content hash, a message's identity."""
+    return item.report.sender[:255], item.report.control_id[:199]
+
+
+_PAIRS_PER_QUERY = 400  # SQLite's older limit is 999 parameters a statement
+
+
+def _stored_hashes(keys: Sequence[tuple[str, str]]) -> list[tuple[str, str, str]]:
+    """(sender, control id, content hash) of every stored message under ``keys``."""
+    if not keys:
+        return []
+    table = DeviceMessage._meta.db_table
+    found: list[tuple[str, str, str]] = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f'SELECT m."sender", m."control_id", m."content_sha256" FROM "{table}" m '  # noqa: S608 - our table
+                "JOIN unnest(%s::text[], %s::text[]) AS k(sender, control_id) "
+                'ON m."sender" = k.sender AND m."control_id" = k.control_id',
+                [[k[0] for k in keys], [k[1] for k in keys]],
+            )
+            return [(str(a), str(b), str(c)) for a, b, c in cursor.fetchall()]
+        for start in range(0, len(keys), _PAIRS_PER_QUERY):
+            chunk = keys[start : start + _PAIRS_PER_QUERY]
+            pairs = ", ".join(["(%s, %s)"] * len(chunk))
+            cursor.execute(
+                f'SELECT "sender", "control_id", "content_sha256" FROM "{table}" '  # noqa: S608 - our table
+                f'WHERE ("sender", "control_id") IN (VALUES {pairs})',
+                [value for key in chunk for value in key],
+            )
+            found += [(str(a), str(b), str(c)) for a, b, c in cursor.fetchall()]
     return found
