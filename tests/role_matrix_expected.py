@@ -137,6 +137,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "clinicday:iv_access": frozenset({NURSE, PRESCRIBER}),
     "clinicday:order": frozenset({PRESCRIBER}),
     "clinicday:prepare": frozenset({NURSE, PRESCRIBER}),
+    "clinicday:account": frozenset({NURSE, PRESCRIBER}),
     "clinicday:verify": frozenset({NURSE, PRESCRIBER}),
     "clinicday:start": frozenset({NURSE, PRESCRIBER}),
     "clinicday:discharge_sheet": frozenset({FRONT_DESK, NURSE, PRESCRIBER, CLINIC_LEAD}),

@@ -7,10 +7,11 @@ import pytest
 from ketamine_clinic.accounts.models import User
 from ketamine_clinic.assessments.models import QuestionnaireResponse
 from ketamine_clinic.audit.models import AuditEntry
+from ketamine_clinic.orders.models import SyringePreparation
 from ketamine_clinic.recovery.models import DischargeReview, EscortHandover
 from ketamine_clinic.visits.models import Visit
 from tests.clinicday.support import recovering_visit
-from tests.conftest import client_for
+from tests.conftest import PERSONA_PASSWORD, client_for
 from tests.infusion.support import at
 from tests.visits.support import frozen
 
@@ -70,7 +71,19 @@ def test_the_criteria_show_unmet_then_met_and_discharge_follows(
     assert early == 422
     visit.refresh_from_db()
     assert visit.state == "recovery"
-    assert _post(nurse, visit, "discharge", {}, 55 + visit.planned_recovery_min + 1) == 302
+    # Every criterion met, but the syringe drawn from the safe is not accounted for yet.
+    later = 55 + visit.planned_recovery_min + 1
+    with frozen(at(later)):
+        refused = client_for(nurse).post(f"/visits/{visit.pk}/discharge", {})
+    assert refused.status_code == 422
+    assert "has not been accounted for" in refused.content.decode()
+    witnessed = {
+        "account-preparation": str(SyringePreparation.objects.get(order__visit=visit).pk),
+        "account-witness": personas["prescriber"].username,
+        "account-witness_password": PERSONA_PASSWORD,
+    }
+    assert _post(nurse, visit, "account", witnessed, later) == 302
+    assert _post(nurse, visit, "discharge", {}, later) == 302
     visit.refresh_from_db()
     assert visit.state == "discharged"
 

@@ -22,7 +22,7 @@ from ketamine_clinic.visits.models import (
 from ketamine_clinic.visits.services import visit_transition
 from tests.clinicday.support import infusing_visit
 from tests.conftest import client_for
-from tests.infusion.support import at, make_ready_visit, prepared
+from tests.infusion.support import at, make_ready_visit, prepared, stock_container
 from tests.visits.support import (
     frozen,
     make_course,
@@ -219,8 +219,12 @@ def test_a_soft_limit_asks_for_a_reason_then_orders(personas: dict[str, User]) -
 
 def test_the_order_shows_its_plan(personas: dict[str, User]) -> None:
     visit = make_ready_visit(personas)
+    assert "No ketamine in date is on hand" in _get(personas["nurse"], visit)
+    stock_container(personas)
     text = _get(personas["nurse"], visit)
     assert "36.25 mg base" in text or "mg base (" in text
+    # 36.25 mg at 50 mg/mL is 0.725 mL: the syringe takes 0.73 (rounded up, never short).
+    assert "<strong>0.73 mL</strong> of 50 mg/mL stock" in text
     assert "mL/h" in text
     assert "VTBI" in text
     assert "Prepare the syringe" in text
@@ -229,11 +233,16 @@ def test_the_order_shows_its_plan(personas: dict[str, User]) -> None:
 def test_the_preparer_cannot_verify_their_own_syringe(personas: dict[str, User]) -> None:
     visit = make_ready_visit(personas)
     nurse = client_for(personas["nurse"])
+    vial = stock_container(personas)
     with frozen():
-        missing = nurse.post(f"/visits/{visit.pk}/prepare", {"prepare-vial_lots": ""})
+        missing = nurse.post(f"/visits/{visit.pk}/prepare", {"prepare-container_1": ""})
         assert missing.status_code == 422
         assert not SyringePreparation.objects.exists()
-        nurse.post(f"/visits/{visit.pk}/prepare", {"prepare-vial_lots": "K2611A"})
+        drawn = nurse.post(
+            f"/visits/{visit.pk}/prepare",
+            {"prepare-container_1": str(vial.pk), "prepare-volume_ml_1": "0.73"},
+        )
+        assert drawn.status_code == 302
         own = nurse.post(f"/visits/{visit.pk}/verify", {})
     assert own.status_code == 422
     assert "verified by someone other than who prepared it" in own.content.decode()

@@ -25,6 +25,8 @@ from ketamine_clinic.orders.services import (
 from ketamine_clinic.patients.services.weights import weight_record
 from ketamine_clinic.visits.models import Visit
 from ketamine_clinic.visits.services import visit_transition
+from tests.infusion.support import stock_container
+from tests.inventory.stock_support import draw_from
 from tests.patients.factories import make_patient
 from tests.visits.support import NOW, frozen, make_course, make_visit
 
@@ -116,7 +118,10 @@ def test_a_syringe_for_the_current_order_verified_by_someone_else(
         visit_transition(visit, "checked_in", by=personas["front_desk"])
     placed = order(visit, personas["prescriber"])
     with frozen():
-        syringe = syringe_prepare(placed, by=personas["nurse"], vial_lots="K2611A exp 2027-05")
+        syringe = syringe_prepare(
+            placed, by=personas["nurse"], draws=draw_from(stock_container(personas), "0.82")
+        )
+    assert syringe.vial_lots == "K2611A"
     assert (syringe.stock_volume_ml, syringe.diluent_volume_ml) == (
         Decimal("0.82"),
         Decimal("40.18"),
@@ -138,7 +143,9 @@ def test_a_replaced_order_cannot_be_prepared(personas: dict[str, User], visit: V
     first = order(visit, personas["prescriber"])
     order(visit, personas["prescriber"], duration_min=50)
     with pytest.raises(ValidationError) as info:
-        syringe_prepare(first, by=personas["nurse"], vial_lots="K1")
+        syringe_prepare(
+            first, by=personas["nurse"], draws=draw_from(stock_container(personas), "1")
+        )
     assert list(info.value.message_dict) == ["order"]
     assert not SyringePreparation.objects.exists()
 
@@ -146,5 +153,7 @@ def test_a_replaced_order_cannot_be_prepared(personas: dict[str, User], visit: V
 def test_a_syringe_waits_for_check_in(personas: dict[str, User], visit: Visit) -> None:
     placed = order(visit, personas["prescriber"])
     with pytest.raises(ValidationError) as info:
-        syringe_prepare(placed, by=personas["nurse"], vial_lots="K1")
+        syringe_prepare(
+            placed, by=personas["nurse"], draws=draw_from(stock_container(personas), "1")
+        )
     assert list(info.value.message_dict) == ["visit"]

@@ -15,9 +15,12 @@ from ketamine_clinic.infusion.services import (
     infusion_stop,
     infusion_titrate,
 )
+from ketamine_clinic.inventory.services.use import syringe_account
+from ketamine_clinic.orders.models import SyringePreparation
 from ketamine_clinic.pharmacology.titration import TitrationStep
 from ketamine_clinic.recovery.selectors import (
     DISCHARGE_ADVICE,
+    UNACCOUNTED_SYRINGE,
     discharge_criteria,
     visit_summary,
 )
@@ -30,6 +33,7 @@ from ketamine_clinic.recovery.services import (
 from ketamine_clinic.visits.models import Visit
 from ketamine_clinic.visits.services import visit_transition
 from tests.infusion.support import at, prepared
+from tests.inventory.stock_support import witness
 from tests.visits.support import frozen
 
 pytestmark = pytest.mark.django_db
@@ -66,14 +70,18 @@ def test_the_pump_cannot_start_without_a_verified_syringe_even_directly(
 def test_discharge_waits_for_every_criterion(personas: dict[str, User], ready_visit: Visit) -> None:
     nurse = personas["nurse"]
     visit = infused(ready_visit, personas)
+    syringe = SyringePreparation.objects.get(order__visit=visit)
     with frozen(at(60)), pytest.raises(ValidationError) as info:
         visit_discharge(visit, by=nurse)
     problems = info.value.message_dict["state"]
-    assert [p.split(":")[0] for p in problems] == [
+    assert [p.split(":")[0] for p in problems[:3]] == [
         "Minimum recovery of 30 min",
         "Modified Aldrete score 9 or more",
         "Side effects resolved or noted, advice given",
     ]
+    # The syringe drawn from the safe at 09:30 (NOW) is not closed yet either.
+    unaccounted = UNACCOUNTED_SYRINGE.format(time="09:30", who=nurse.display_name)
+    assert problems[3:] == [unaccounted]
     with frozen(at(70)):
         record_response(visit.patient, "aldrete", [2, 2, 2, 2, 1], actor=nurse, channel="staff")
         with pytest.raises(ValidationError) as unresolved:
@@ -85,9 +93,16 @@ def test_discharge_waits_for_every_criterion(personas: dict[str, User], ready_vi
         )  # fmt: skip
         with pytest.raises(ValidationError) as early:
             visit_discharge(visit, by=nurse)  # 15 min of recovery, 30 needed
-        assert early.value.message_dict["state"] == ["Minimum recovery of 30 min: 16 min to go"]
+        assert early.value.message_dict["state"] == [
+            "Minimum recovery of 30 min: 16 min to go",
+            unaccounted,
+        ]
     with frozen(at(85)):
         assert all(c.met for c in discharge_criteria(visit))
+        with pytest.raises(ValidationError) as stock:
+            visit_discharge(visit, by=nurse)
+        assert stock.value.message_dict["state"] == [unaccounted]
+        syringe_account(syringe, by=nurse, witness=witness(personas["prescriber"]))
         visit_discharge(visit, by=nurse)
     visit.refresh_from_db()
     assert visit.state == "discharged"

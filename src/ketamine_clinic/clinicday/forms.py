@@ -7,11 +7,14 @@ next to the field it names (``patients.forms.apply_errors``).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any, Final
 
 from django import forms
 
+from ketamine_clinic.clinicday.selectors import DrawOption
 from ketamine_clinic.infusion.models import AdverseEventKind, NoteKind
+from ketamine_clinic.inventory.services.use import DRAW_NONE, DrawLine
 from ketamine_clinic.pharmacology.titration import StepKind, TitrationStep
 from ketamine_clinic.visits.enums import PregnancyTestResult
 from ketamine_clinic.visits.services import IV_GAUGES
@@ -86,8 +89,113 @@ class OrderForm(forms.Form):
     )
 
 
+DRAW_ROWS: Final = 3
+DRAW_ROW_VOLUME: Final = "Enter the mL drawn from this container."
+DRAW_ROW_CONTAINER: Final = "Choose the container these mL came from."
+
+
 class SyringePrepareForm(forms.Form):
-    vial_lots = forms.CharField(label="Vial lot(s)", max_length=200)
+    """Up to three rows of (container, mL drawn from it); ``cleaned_data["draws"]``.
+
+    ``options`` are the containers on offer (``clinicday.selectors.draw_options``: not
+    expired, soonest expiry first). Unbound, the first row suggests the soonest-expiring
+    container of the ordered strength that holds ``needed_ml``; the nurse changes it to
+    the vial in hand.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        options: Sequence[DrawOption] = (),
+        needed_ml: Decimal | None = None,
+        strength_mg_per_ml: Decimal | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [("", "Choose a container")] + [
+            (str(option.container_id), option.text) for option in options
+        ]
+        for row in range(1, DRAW_ROWS + 1):
+            self.fields[f"container_{row}"] = forms.TypedChoiceField(
+                label=f"Container {row}", coerce=int, choices=choices, required=False
+            )
+            self.fields[f"volume_ml_{row}"] = forms.DecimalField(
+                label=f"mL drawn from container {row}",
+                required=False,
+                min_value=Decimal("0.01"),
+                max_digits=6,
+                decimal_places=2,
+                widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
+            )
+        if not self.is_bound and needed_ml is not None:
+            suggested = next(
+                (
+                    option
+                    for option in options
+                    if option.strength_mg_per_ml == strength_mg_per_ml
+                    and option.on_hand_ml >= needed_ml
+                ),
+                None,
+            )
+            if suggested is not None:
+                self.initial.setdefault("container_1", suggested.container_id)
+                self.initial.setdefault("volume_ml_1", needed_ml)
+
+    def rows(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
+        return [
+            (self[f"container_{row}"], self[f"volume_ml_{row}"]) for row in range(1, DRAW_ROWS + 1)
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        draws: list[DrawLine] = []
+        for row in range(1, DRAW_ROWS + 1):
+            container, volume = data.get(f"container_{row}"), data.get(f"volume_ml_{row}")
+            if container in (None, "") and volume is None:
+                continue
+            if container in (None, ""):
+                if f"container_{row}" not in self.errors:
+                    self.add_error(f"container_{row}", DRAW_ROW_CONTAINER)
+            elif volume is None:
+                if f"volume_ml_{row}" not in self.errors:
+                    self.add_error(f"volume_ml_{row}", DRAW_ROW_VOLUME)
+            else:
+                draws.append(DrawLine(container_id=int(container), volume_ml=volume))
+        if not draws and not self.errors:
+            self.add_error("container_1", DRAW_NONE)
+        data["draws"] = draws
+        return data
+
+
+class SyringeAccountForm(forms.Form):
+    """The syringe closed out; the witness types their own username, password and code.
+
+    Field names match the service's error keys (``witness``), so a refused witness is
+    shown beside their username.
+    """
+
+    preparation = forms.IntegerField(widget=forms.HiddenInput)
+    witness = forms.CharField(
+        label="Witness's username",
+        max_length=150,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "none"}),
+    )
+    witness_password = forms.CharField(
+        label="Witness's password",
+        max_length=200,
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+    )
+    witness_code = forms.CharField(
+        label="Witness's 6-digit code (if they have an authenticator)",
+        max_length=6,
+        required=False,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "class": "narrow"}
+        ),
+    )
 
 
 class EmptyForm(forms.Form):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -16,6 +17,15 @@ from ketamine_clinic.audit.enums import AuditAction
 from ketamine_clinic.audit.services import audit_record
 from ketamine_clinic.booking.models import Room
 from ketamine_clinic.courses.selectors import course_progress
+from ketamine_clinic.inventory.enums import EntryKind
+from ketamine_clinic.inventory.models import StockEntry, SyringeAccount
+from ketamine_clinic.inventory.selectors import stock_on_hand
+from ketamine_clinic.inventory.services.use import (
+    ACCOUNTABLE_STATES,
+    SyringeFigures,
+    syringe_figures,
+)
+from ketamine_clinic.orders.models import SyringePreparation
 from ketamine_clinic.visits.models import Visit
 
 NO_ROOM = "No room yet"
@@ -89,3 +99,89 @@ def visit_for_page(*, visit_id: int, by: User, page: str) -> Visit:
         detail={"page": page},
     )
     return visit
+
+
+@dataclass(frozen=True, slots=True)
+class DrawOption:
+    """A container a syringe may be drawn from, as the prepare form lists it."""
+
+    container_id: int
+    label: str
+    lot_number: str
+    expiry_date: date
+    on_hand_ml: Decimal
+    strength_mg_per_ml: Decimal
+
+    @property
+    def text(self) -> str:
+        return (
+            f"{self.label} · lot {self.lot_number} · exp {self.expiry_date:%Y-%m-%d} · "
+            f"{self.on_hand_ml} mL left · {self.strength_mg_per_ml.normalize()} mg/mL"
+        )
+
+
+def draw_options() -> list[DrawOption]:
+    """Containers with stock on hand that have not expired, soonest expiry first.
+
+    Expired stock is never offered: it waits in the safe for disposal with witnesses.
+    """
+    return [
+        DrawOption(
+            container_id=row.container.pk,
+            label=row.container.label,
+            lot_number=row.container.lot.lot_number,
+            expiry_date=row.container.lot.expiry_date,
+            on_hand_ml=row.on_hand_ml,
+            strength_mg_per_ml=row.container.lot.product.base_mg_per_ml,
+        )
+        for row in stock_on_hand()
+        if not row.expired
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class VisitSyringe:
+    """A syringe drawn from stock for the visit: its account, or what it would record."""
+
+    preparation: SyringePreparation
+    draws: list[StockEntry]
+    account: SyringeAccount | None
+    figures: SyringeFigures | None  # only while it awaits its account, after the infusion
+
+
+def visit_syringes(visit: Visit) -> list[VisitSyringe]:
+    """Every syringe drawn from stock for the visit, oldest first.
+
+    The figures (drawn, given per the pump, waste) are computed only once the pump has
+    stopped for good (``ACCOUNTABLE_STATES``); before that what was given is not final.
+    """
+    draws = (
+        StockEntry.objects.filter(
+            preparation__order__visit=visit, kind=EntryKind.DRAWN, corrects__isnull=True
+        )
+        .select_related("container__lot")
+        .order_by("id")
+    )
+    by_preparation: dict[int, list[StockEntry]] = {}
+    for entry in draws:
+        if entry.preparation_id is not None:
+            by_preparation.setdefault(entry.preparation_id, []).append(entry)
+    preparations = (
+        SyringePreparation.objects.filter(pk__in=by_preparation)
+        .select_related("prepared_by", "account__by", "account__witness", "order")
+        .order_by("prepared_at", "id")
+    )
+    accountable = visit.state in ACCOUNTABLE_STATES
+    rows = []
+    for preparation in preparations:
+        account = getattr(preparation, "account", None)
+        figures = syringe_figures(preparation) if accountable and account is None else None
+        rows.append(
+            VisitSyringe(
+                preparation=preparation,
+                draws=by_preparation[preparation.pk],
+                account=account,
+                figures=figures,
+            )
+        )
+    return rows

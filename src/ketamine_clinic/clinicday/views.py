@@ -15,7 +15,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -34,7 +34,13 @@ from ketamine_clinic.clinicday.policies import (
     DESK_AND_CLINICAL,
     PRESCRIBING,
 )
-from ketamine_clinic.clinicday.selectors import day_visits, visit_for_page
+from ketamine_clinic.clinicday.selectors import (
+    VisitSyringe,
+    day_visits,
+    draw_options,
+    visit_for_page,
+    visit_syringes,
+)
 from ketamine_clinic.courses.selectors import visit_titration_steps
 from ketamine_clinic.infusion.models import AdverseEvent, PumpEvent, SessionNote
 from ketamine_clinic.infusion.selectors import infusion_status
@@ -49,10 +55,13 @@ from ketamine_clinic.infusion.services import (
     session_note_record,
 )
 from ketamine_clinic.instruments.errors import InstrumentError
+from ketamine_clinic.inventory.selectors import syringes_awaiting_account
+from ketamine_clinic.inventory.services.use import ACCOUNTABLE_STATES, syringe_account
+from ketamine_clinic.inventory.witness import WitnessCredentials
 from ketamine_clinic.monitoring.pump_programs import PROGRAM_STATES, pump_program_send
 from ketamine_clinic.monitoring.selectors import bedside_pump
-from ketamine_clinic.orders.models import SyringePreparation
-from ketamine_clinic.orders.selectors import current_order
+from ketamine_clinic.orders.models import InfusionOrder, SyringePreparation
+from ketamine_clinic.orders.selectors import current_order, syringe_stock_ml
 from ketamine_clinic.orders.services import order_infusion, syringe_prepare, syringe_verify
 from ketamine_clinic.patients.forms import apply_errors
 from ketamine_clinic.pharmacology.dosing_errors import InvalidDoseInput
@@ -84,6 +93,8 @@ from ketamine_clinic.visits.services import (
     visit_transition,
     vitals_record,
 )
+
+ACCOUNT_NOT_THIS_VISIT = "That syringe was not drawn for this visit: reload the page."
 
 # Moves the pump makes (start, pause, resume, stop): they are pump events on the room
 # page, never bare state changes, so the dose record and the state cannot disagree.
@@ -255,8 +266,42 @@ def _visit_context(
         "has_sheet": visit.recovery_started_at is not None,
     }
     for key, form_class in _FORMS.items():
-        context[f"{key}_form"] = bound.get(key) or form_class(prefix=key)
+        form_kwargs = ACTIONS[key].form_kwargs
+        kwargs = form_kwargs(visit) if form_kwargs is not None else {}
+        context[f"{key}_form"] = bound.get(key) or form_class(prefix=key, **kwargs)
+    context.update(_stock_context(visit, order, bound.get("account")))
     return context
+
+
+@dataclass(frozen=True)
+class SyringeRow:
+    syringe: VisitSyringe
+    form: forms.Form | None  # the account form, while the syringe awaits its account
+
+
+def _stock_context(
+    visit: Visit, order: InfusionOrder | None, bound: forms.Form | None
+) -> dict[str, Any]:
+    """The controlled-substance side of the visit: the draws, and each syringe's account."""
+    posted = bound.data.get("account-preparation") if bound is not None else None
+    rows = []
+    for syringe in visit_syringes(visit):
+        form: forms.Form | None = None
+        if syringe.figures is not None:
+            pk = syringe.preparation.pk
+            form = (
+                bound
+                if bound is not None and posted == str(pk)
+                else day_forms.SyringeAccountForm(
+                    prefix="account", initial={"preparation": pk}, auto_id=f"id_account{pk}_%s"
+                )
+            )
+        rows.append(SyringeRow(syringe=syringe, form=form))
+    return {
+        "syringe_rows": rows,
+        "awaiting_account": [row for row in rows if row.form is not None],
+        "stock_needed_ml": syringe_stock_ml(order) if order is not None else None,
+    }
 
 
 @access(DAY_READERS)
@@ -340,12 +385,68 @@ def _order(visit: Visit, user: User, data: dict[str, Any]) -> str:
     return "Infusion ordered."
 
 
+def _prepare_form_kwargs(visit: Visit) -> dict[str, Any]:
+    order = current_order(visit)
+    return {
+        "options": draw_options(),
+        "needed_ml": syringe_stock_ml(order) if order is not None else None,
+        "strength_mg_per_ml": order.vial_strength_mg_per_ml if order is not None else None,
+    }
+
+
+def _on_rows(error: ValidationError, data: dict[str, Any]) -> ValidationError:
+    """The draw's refusal beside the row of the container it names (else above the rows)."""
+    if not hasattr(error, "error_dict") or "draws" not in error.error_dict:
+        return error
+    rows = {
+        data.get(f"container_{row}"): f"container_{row}"
+        for row in range(1, day_forms.DRAW_ROWS + 1)
+    }
+    placed: dict[str, list[str]] = {}
+    for field, errors in error.error_dict.items():
+        for item in errors:
+            params = item.params if isinstance(item.params, dict) else {}
+            target = (
+                rows.get(params.get("container_id"), NON_FIELD_ERRORS)
+                if field == "draws"
+                else field
+            )
+            placed.setdefault(target, []).extend(item.messages)
+    return ValidationError(placed)
+
+
 def _prepare(visit: Visit, user: User, data: dict[str, Any]) -> str:
     order = current_order(visit)
     if order is None:
         raise ValidationError("Order the infusion before preparing a syringe.")
-    syringe_prepare(order, by=user, vial_lots=data["vial_lots"])
-    return "Syringe prepared: a second person verifies it."
+    try:
+        syringe = syringe_prepare(order, by=user, draws=data["draws"])
+    except ValidationError as error:
+        raise _on_rows(error, data) from None
+    return f"Syringe prepared from lot {syringe.vial_lots}: a second person verifies it."
+
+
+def _account(visit: Visit, user: User, data: dict[str, Any]) -> str:
+    preparation = SyringePreparation.objects.filter(
+        pk=data["preparation"], order__visit=visit
+    ).first()
+    if preparation is None:
+        raise ValidationError(ACCOUNT_NOT_THIS_VISIT)
+    typed = data["witness"] or data["witness_password"] or data["witness_code"]
+    witness = (
+        WitnessCredentials(
+            username=data["witness"],
+            password=data["witness_password"],
+            code=data["witness_code"],
+        )
+        if typed
+        else None
+    )
+    account = syringe_account(preparation, by=user, witness=witness)
+    done = f"Syringe accounted for: {account.given_mg} mg given, {account.wasted_mg} mg wasted"
+    if account.witness is not None:
+        done += f", witnessed by {account.witness.display_name}"
+    return done + "."
 
 
 def _verify(visit: Visit, user: User, data: dict[str, Any]) -> str:
@@ -469,6 +570,7 @@ _FORMS: dict[str, type[forms.Form]] = {
     "medication_review": day_forms.MedicationReviewForm,
     "iv_access": day_forms.IvAccessForm,
     "prepare": day_forms.SyringePrepareForm,
+    "account": day_forms.SyringeAccountForm,
     "verify": day_forms.EmptyForm,
     "start": day_forms.EmptyForm,
     "aldrete": day_forms.AldreteForm,
@@ -500,7 +602,8 @@ ACTIONS: dict[str, Action] = {
         Action("medication_review", day_forms.MedicationReviewForm, _medication_review),
         Action("iv_access", day_forms.IvAccessForm, _iv_access),
         Action("order", day_forms.OrderForm, _order),
-        Action("prepare", day_forms.SyringePrepareForm, _prepare),
+        Action("prepare", day_forms.SyringePrepareForm, _prepare, "visit", _prepare_form_kwargs),
+        Action("account", day_forms.SyringeAccountForm, _account),
         Action("verify", day_forms.EmptyForm, _verify),
         Action("start", day_forms.EmptyForm, _start),
         Action("titrate", day_forms.TitrateForm, _titrate, "room", _titrate_form_kwargs),
@@ -579,6 +682,7 @@ ACTION_POLICIES: dict[str, AccessPolicy] = {
     "iv_access": CLINICAL,
     "order": PRESCRIBING,
     "prepare": CLINICAL,
+    "account": CLINICAL,
     "verify": CLINICAL,
     "start": CLINICAL,
     "titrate": CLINICAL,
@@ -640,6 +744,9 @@ def _room_context(
         "pump_sendable": visit.state in PROGRAM_STATES["NW"],
         "titrate_steps": day_forms.step_buttons(titration_steps),
         "titrate_bound": bound.get("titrate"),
+        "awaiting_account": syringes_awaiting_account(visit_id=visit.pk)
+        if visit.state in ACCOUNTABLE_STATES
+        else [],
     }
     for key, form_class in _ROOM_FORMS.items():
         form_kwargs = ACTIONS[key].form_kwargs

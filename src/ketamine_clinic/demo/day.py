@@ -4,10 +4,12 @@ The day, in the clinic's time zone (all of it on today's date):
 
 * this morning, finished: a visit discharged, one aborted mid-infusion (pump paused
   for a high blood pressure, then aborted with the dose given so far and the reason),
-  and a did-not-attend;
+  and a did-not-attend; both syringes accounted for (given per the pump, the rest
+  wasted before the prescriber as witness: demo/stock.py);
 * in the clinic now: one in recovery (only its minimum recovery time still to run),
   one infusing, one paused, one ready (order and syringe checked), one with its checks
-  done and one just checked in;
+  done and one just checked in; every syringe is drawn from the demo safe's vials, and
+  the one in recovery still waits for its account;
 * later: a visit scheduled this afternoon and one cancelled, with its reason.
 
 Everything goes through the clinical services, which stamp their records with
@@ -56,6 +58,7 @@ from ketamine_clinic.consent.synthetic import synthetic_signature_png
 from ketamine_clinic.courses.protocols_data import DEFAULT_PROTOCOL_KEY, protocol_for
 from ketamine_clinic.courses.selectors import active_course
 from ketamine_clinic.courses.services import course_start
+from ketamine_clinic.demo.stock import demo_account, demo_draws
 from ketamine_clinic.infusion.services import (
     adverse_event_record,
     infusion_abort,
@@ -65,6 +68,7 @@ from ketamine_clinic.infusion.services import (
     infusion_titrate,
     session_note_record,
 )
+from ketamine_clinic.inventory.selectors import syringes_awaiting_account
 from ketamine_clinic.orders.services import order_infusion, syringe_prepare, syringe_verify
 from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.patients.services.weights import weight_record
@@ -153,9 +157,9 @@ ORDERED = [*PREP, (12, "ready"), (13, "order"), (15, "syringe")]
 STEPS: dict[str, list[tuple[int, str]]] = {
     "discharged": [*ORDERED, (20, "start"), (30, "setting_note"), (45, "vitals_infusing"),
                    (75, "stop"), (85, "vitals_recovery"), (90, "aldrete"), (95, "review"),
-                   (100, "handover"), (105, "discharge")],
+                   (100, "handover"), (102, "account"), (105, "discharge")],
     "aborted": [*ORDERED, (20, "start"), (36, "high_bp"), (37, "pause_bp"), (44, "high_bp"),
-                (45, "abort")],
+                (45, "abort"), (50, "account")],
     "did_not_attend": [(30, "did_not_attend")],
     "recovery": [*ORDERED, (20, "start"), (45, "vitals_infusing"), (75, "stop"),
                  (80, "vitals_recovery"), (85, "aldrete"), (88, "review"), (90, "handover")],
@@ -404,8 +408,11 @@ def _step(name: str, visit: Visit, demo: DemoVisit, staff: _Staff, now: datetime
         order = current_order(visit)
         if order is None:  # pragma: no cover - the "order" step comes first
             raise ValueError("the demo visit has no order to prepare")
-        syringe = syringe_prepare(order, by=nurse, vial_lots="DEMO-LOT-0426")
+        syringe = syringe_prepare(order, by=nurse, draws=demo_draws(order))
         syringe_verify(syringe, by=prescriber)
+    elif name == "account":
+        for syringe in syringes_awaiting_account(visit_id=visit.pk):
+            demo_account(syringe, by=nurse)
     elif name == "start":
         infusion_start(visit, by=nurse)
     elif name == "titrate":
@@ -446,7 +453,10 @@ def _step(name: str, visit: Visit, demo: DemoVisit, staff: _Staff, now: datetime
         escort_name, phone = _escort(patient)
         escort_handover_record(visit, by=nurse, name=escort_name, phone=phone)
     elif name == "discharge":
-        visit_discharge(visit, by=nurse)
+        # A syringe the demo could not have witnessed (demo_account) keeps the patient
+        # in recovery rather than failing the seed: the discharge guard would refuse.
+        if not syringes_awaiting_account(visit_id=visit.pk):
+            visit_discharge(visit, by=nurse)
     elif name == "did_not_attend":
         visit_transition(visit, "did_not_attend", by=desk, reason=DNA_REASON)
     else:  # pragma: no cover - a typo in STEPS

@@ -18,6 +18,7 @@ from ketamine_clinic.demo.bookings import seed_demo_bookings
 from ketamine_clinic.demo.day import seed_demo_day
 from ketamine_clinic.demo.patients import seed_demo_patients
 from ketamine_clinic.demo.resources import seed_demo_resources
+from ketamine_clinic.demo.stock import seed_demo_stock
 
 # Demo-only passwords, printed on start; `validate=False` because they are memorable.
 DEMO_PASSWORD = "demo-clinic-2026"  # noqa: S105 - printed demo login, synthetic clinic only
@@ -67,6 +68,7 @@ def seed_demo_clinic() -> list[DemoLogin]:
     seed_demo_assessments()
     seed_demo_consents()
     seed_demo_resources()
+    seed_demo_stock()
     seed_demo_day()
     seed_demo_bookings()
     return logins

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_CEILING, Decimal
+
 from ketamine_clinic.orders.models import InfusionOrder, SyringePreparation
 from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.patients.timeline_types import TimelineEntry
@@ -11,6 +13,14 @@ from ketamine_clinic.visits.models import Visit
 def current_order(visit: Visit) -> InfusionOrder | None:
     """The order in force for the visit: the latest one (a change is a new order)."""
     return InfusionOrder.objects.filter(visit=visit).order_by("-ordered_at", "-id").first()
+
+
+def syringe_stock_ml(order: InfusionOrder) -> Decimal:
+    """The mL of vial stock the order's syringe takes, to the syringe's 0.01 mL, rounded up:
+    the syringe must hold at least the ordered dose, or the pump's whole VTBI would give
+    more than was drawn from the safe."""
+    planned = round(float(order.plan["stock_volume_ml"]), 6)
+    return Decimal(str(planned)).quantize(Decimal("0.01"), rounding=ROUND_CEILING)
 
 
 def verified_syringe(visit: Visit) -> SyringePreparation | None:

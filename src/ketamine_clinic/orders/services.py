@@ -7,6 +7,7 @@ breach is accepted only with the prescriber's reason, recorded on the order.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import fields
 from decimal import Decimal
 from typing import Any
@@ -19,8 +20,10 @@ from ketamine_clinic.accounts.enums import Role
 from ketamine_clinic.accounts.models import User
 from ketamine_clinic.audit.enums import AuditAction
 from ketamine_clinic.audit.services import audit_record
+from ketamine_clinic.inventory.models import Lot
+from ketamine_clinic.inventory.services.use import DrawLine, syringe_draw
 from ketamine_clinic.orders.models import InfusionOrder, SyringePreparation, SyringeVerification
-from ketamine_clinic.orders.selectors import current_order
+from ketamine_clinic.orders.selectors import current_order, syringe_stock_ml
 from ketamine_clinic.patients.selectors import latest_weight
 from ketamine_clinic.pharmacology.dosing import InfusionPlan, plan_infusion
 from ketamine_clinic.pharmacology.dosing_errors import (
@@ -51,7 +54,6 @@ ORDER_SOFT_BREACH_NEEDS_REASON = (
 SYRINGE_ROLE = "only a nurse or a prescriber prepares or verifies a syringe"
 SYRINGE_VISIT_STATE = "a syringe is prepared after check-in and before the infusion (visit {state})"
 SYRINGE_NOT_CURRENT = "this order has been replaced: prepare the syringe for the current order"
-SYRINGE_LOTS_REQUIRED = "name the vial lot(s) drawn"
 VERIFY_SAME_PERSON = "the syringe must be verified by someone other than who prepared it"
 VERIFY_ALREADY = "this syringe has already been verified"
 
@@ -162,8 +164,15 @@ def _require_syringe_role(by: User) -> None:
 
 
 @transaction.atomic
-def syringe_prepare(order: InfusionOrder, *, by: User, vial_lots: str) -> SyringePreparation:
-    """Record the syringe drawn up for the order in force, with the vial lot(s) used."""
+def syringe_prepare(
+    order: InfusionOrder, *, by: User, draws: Sequence[DrawLine]
+) -> SyringePreparation:
+    """Record the syringe drawn up for the order in force, drawn from named containers.
+
+    The draw is the controlled-substance record's (``inventory.services.use``), in this
+    transaction: a refused draw leaves no preparation behind. The preparation's lot
+    list is read from the containers, never typed.
+    """
     _require_syringe_role(by)
     visit = Visit.objects.select_for_update().get(pk=order.visit_id)
     if visit.state not in PREPARING_STATES:
@@ -172,17 +181,21 @@ def syringe_prepare(order: InfusionOrder, *, by: User, vial_lots: str) -> Syring
         )
     if current_order(visit) != order:
         raise ValidationError({"order": SYRINGE_NOT_CURRENT})
-    lots = vial_lots.strip()
-    if not lots:
-        raise ValidationError({"vial_lots": SYRINGE_LOTS_REQUIRED})
+    lots = ", ".join(
+        Lot.objects.filter(containers__in=[line.container_id for line in draws])
+        .order_by("lot_number")
+        .values_list("lot_number", flat=True)
+        .distinct()
+    )
     preparation = SyringePreparation.objects.create(
         order=order,
         prepared_by=by,
         prepared_at=timezone.now(),
         vial_lots=lots[:200],
-        stock_volume_ml=Decimal(str(round(order.plan["stock_volume_ml"], 2))),
+        stock_volume_ml=syringe_stock_ml(order),
         diluent_volume_ml=Decimal(str(round(order.plan["diluent_volume_ml"], 2))),
     )
+    syringe_draw(preparation, draws, by=by)
     audit_record(
         action=AuditAction.CREATE,
         actor=by,

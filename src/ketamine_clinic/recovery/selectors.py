@@ -17,6 +17,7 @@ from ketamine_clinic.assessments.models import QuestionnaireResponse
 from ketamine_clinic.infusion.models import AdverseEvent, PumpEvent
 from ketamine_clinic.infusion.selectors import delivered_dose
 from ketamine_clinic.instruments.definitions import get_instrument
+from ketamine_clinic.inventory.selectors import syringes_awaiting_account
 from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.patients.timeline_types import TimelineEntry
 from ketamine_clinic.recovery.models import DischargeReview, EscortHandover
@@ -101,6 +102,25 @@ def discharge_problems(visit: Visit, *, from_state: str) -> list[str]:
         f"{c.label}: {c.detail}" if c.detail else c.label
         for c in discharge_criteria(visit)
         if not c.met
+    ]
+
+
+UNACCOUNTED_SYRINGE = (
+    "The syringe prepared at {time} by {who} has not been accounted for: under "
+    "\u201cAccount for the syringe\u201d on the visit page, record what was given and "
+    "waste the rest with a witness, then discharge."
+)
+
+
+def discharge_stock_problems(visit: Visit, *, from_state: str) -> list[str]:
+    """The visit's other discharge guard: every syringe drawn from the safe for it has
+    been closed as given and wasted (a Schedule III record cannot wait for tomorrow)."""
+    return [
+        UNACCOUNTED_SYRINGE.format(
+            time=f"{timezone.localtime(syringe.prepared_at):%H:%M}",
+            who=syringe.prepared_by.display_name,
+        )
+        for syringe in syringes_awaiting_account(visit_id=visit.pk)
     ]
 
 

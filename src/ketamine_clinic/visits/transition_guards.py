@@ -2,7 +2,8 @@
 
 The table (``state_machine``) says which moves exist and who may make them; some moves
 also depend on records other apps keep: the pump may start only on a verified syringe
-(``orders``), a patient leaves only when the discharge criteria are met (``recovery``).
+(``orders``), a patient leaves only when the discharge criteria are met and every
+syringe drawn for the visit has been accounted for (``recovery``).
 Those apps sit above this one (their rows point at visits), so their guards are named
 here and imported when a transition is made; a guard that cannot be found is a
 configuration error, never a silent pass.
@@ -22,7 +23,10 @@ if TYPE_CHECKING:
 # target state -> guards, each `guard(visit, *, from_state) -> list[str]` of problems.
 GUARDS: Final[Mapping[VisitState, tuple[str, ...]]] = {
     VisitState.INFUSING: ("ketamine_clinic.orders.selectors.infusion_start_problems",),
-    VisitState.DISCHARGED: ("ketamine_clinic.recovery.selectors.discharge_problems",),
+    VisitState.DISCHARGED: (
+        "ketamine_clinic.recovery.selectors.discharge_problems",
+        "ketamine_clinic.recovery.selectors.discharge_stock_problems",
+    ),
 }
 
 

@@ -22,7 +22,7 @@ from ketamine_clinic.accounts.models import User
 from ketamine_clinic.audit.enums import AuditAction
 from ketamine_clinic.infusion.selectors import delivered_dose
 from ketamine_clinic.inventory import ledger
-from ketamine_clinic.inventory.enums import EntryKind
+from ketamine_clinic.inventory.enums import Bucket, EntryKind
 from ketamine_clinic.inventory.models import StockEntry, SyringeAccount
 from ketamine_clinic.inventory.policies import DRAW_ROLES
 from ketamine_clinic.inventory.services.common import audit, require_role
@@ -30,6 +30,7 @@ from ketamine_clinic.inventory.witness import WitnessCredentials, witness_confir
 from ketamine_clinic.orders.models import SyringePreparation
 from ketamine_clinic.orders.selectors import current_order
 from ketamine_clinic.visits.enums import VisitState
+from ketamine_clinic.visits.models import Visit
 
 DRAW_NONE = "Name the container(s) the syringe was drawn from, with the mL from each."
 DRAW_VOLUME = "Enter the mL drawn from {label}: more than 0, to two decimals."
@@ -41,6 +42,7 @@ DRAW_STRENGTH = (
     "draw from the ordered strength or have the order changed."
 )
 DRAW_TOO_LITTLE = "The order needs {want} mL of stock; {have} mL was entered."
+DRAW_MORE_THAN_LEFT = "{label} holds {have} mL; {want} mL cannot be drawn from it."
 ACCOUNT_TOO_EARLY = "The infusion is still {state}: account for the syringe once it has ended."
 ACCOUNT_AGAIN = "This syringe has already been accounted for."
 ACCOUNT_NOTHING_DRAWN = "Nothing was drawn into this syringe in the stock record."
@@ -69,13 +71,19 @@ class DrawLine:
     volume_ml: Decimal
 
 
+def _draw_error(message: str, container_id: int | None = None) -> ValidationError:
+    """An error on `draws`; `params` names the container so a form can show it on its row."""
+    params = {"container_id": container_id} if container_id is not None else None
+    return ValidationError({"draws": ValidationError(message, code="draw", params=params)})
+
+
 def syringe_draw(
     preparation: SyringePreparation, draws: Sequence[DrawLine], *, by: User
 ) -> list[StockEntry]:
     """Take the syringe's stock out of the named containers (inside the caller's atomic)."""
     require_role(by, DRAW_ROLES, "draw ketamine for a visit")
     if not draws:
-        raise ValidationError({"draws": DRAW_NONE})
+        raise _draw_error(DRAW_NONE)
     order = preparation.order
     with transaction.atomic():
         locked = ledger.lock_containers(line.container_id for line in draws)
@@ -87,36 +95,44 @@ def syringe_draw(
         for line in draws:
             container = locked.get(line.container_id)
             if container is None:
-                raise ValidationError({"draws": DRAW_UNKNOWN.format(pk=line.container_id)})
+                raise _draw_error(DRAW_UNKNOWN.format(pk=line.container_id), line.container_id)
             if line.container_id in seen:
-                raise ValidationError({"draws": DRAW_TWICE.format(label=container.label)})
+                raise _draw_error(DRAW_TWICE.format(label=container.label), container.pk)
             seen.add(line.container_id)
             volume = Decimal(line.volume_ml)
             if volume <= 0 or volume != volume.quantize(ledger.CENT):
-                raise ValidationError({"draws": DRAW_VOLUME.format(label=container.label)})
+                raise _draw_error(DRAW_VOLUME.format(label=container.label), container.pk)
             lot = container.lot
             if lot.expiry_date < today:
-                raise ValidationError(
-                    {
-                        "draws": DRAW_EXPIRED.format(
-                            label=container.label, lot=lot.lot_number, day=lot.expiry_date
-                        )
-                    }
+                raise _draw_error(
+                    DRAW_EXPIRED.format(
+                        label=container.label, lot=lot.lot_number, day=lot.expiry_date
+                    ),
+                    container.pk,
                 )
             strength = lot.product.base_mg_per_ml
             if strength != order.vial_strength_mg_per_ml:
-                raise ValidationError(
-                    {
-                        "draws": DRAW_STRENGTH.format(
-                            label=container.label, have=strength, want=order.vial_strength_mg_per_ml
-                        )
-                    }
+                raise _draw_error(
+                    DRAW_STRENGTH.format(
+                        label=container.label, have=strength, want=order.vial_strength_mg_per_ml
+                    ),
+                    container.pk,
+                )
+            mg = ledger.mg_of(volume * strength)
+            # Checked here as well as in ledger.post, so the refusal names the row, in mL.
+            on_hand = balances[container.pk][Bucket.ON_HAND]
+            if on_hand < mg:
+                raise _draw_error(
+                    DRAW_MORE_THAN_LEFT.format(
+                        label=container.label, have=ledger.mg_of(on_hand / strength), want=volume
+                    ),
+                    container.pk,
                 )
             total_ml += volume
-            planned.append((container.pk, volume, ledger.mg_of(volume * strength)))
+            planned.append((container.pk, volume, mg))
         needed_ml = ledger.mg_of(preparation.stock_volume_ml)
         if total_ml < needed_ml:
-            raise ValidationError({"draws": DRAW_TOO_LITTLE.format(want=needed_ml, have=total_ml)})
+            raise _draw_error(DRAW_TOO_LITTLE.format(want=needed_ml, have=total_ml))
         now = timezone.now()
         entries = [
             ledger.post(
@@ -190,11 +206,17 @@ def syringe_figures(preparation: SyringePreparation) -> SyringeFigures:
     if hung is not None and hung.pk == preparation.pk:
         dose = delivered_dose(visit)
         if dose is not None:
-            given = ledger.mg_of(dose.mg)
+            # The pump was programmed with the order's VTBI and stops there: a stop
+            # pressed after the syringe ran out does not add to what was given.
+            vtbi_ml = float(dose.order.plan.get("vtbi_ml", dose.pump.infused_ml))
+            infused_ml = min(dose.pump.infused_ml, vtbi_ml)
+            given = ledger.mg_of(infused_ml * float(dose.order.concentration_mg_per_ml))
             source = (
-                f"pump record: {dose.pump.infused_ml:.2f} mL infused at "
-                f"{order.concentration_mg_per_ml} mg/mL"
+                f"pump record: {infused_ml:.2f} mL infused at "
+                f"{dose.order.concentration_mg_per_ml} mg/mL"
             )
+            if dose.pump.infused_ml > vtbi_ml:
+                source += " (the whole VTBI)"
     return SyringeFigures(
         preparation=preparation,
         drawn_mg=drawn,
@@ -209,7 +231,8 @@ def syringe_account(
 ) -> SyringeAccount:
     """Close the syringe: given per the pump, the rest wasted before a witness."""
     require_role(by, DRAW_ROLES, "account for a syringe")
-    visit = preparation.order.visit
+    # The state as stored now: the caller's preparation may carry a visit read earlier.
+    visit = Visit.objects.get(pk=preparation.order.visit_id)
     if visit.state not in ACCOUNTABLE_STATES:
         raise ValidationError(
             {"visit": ACCOUNT_TOO_EARLY.format(state=visit.get_state_display().lower())}
