@@ -92,6 +92,12 @@ class ReportFilters:
         return queryset
 
 
+# Codes read whole: a lot number or NDC split over two lines is misread.
+UNBROKEN = frozenset(
+    {"Container", "Lot", "NDC", "Expiry", "MRN", "Date received", "Supplier DEA no.", "Entry"}
+)
+
+
 @dataclass(frozen=True)
 class Total:
     label: str
@@ -112,8 +118,12 @@ class Report:
     numeric: frozenset[str] = frozenset()
     empty: str = "Nothing recorded for these filters."
 
-    def numeric_flags(self) -> list[bool]:
-        return [column in self.numeric for column in self.columns]
+    def column_classes(self) -> list[str]:
+        """Each column's CSS class: numbers right-aligned; codes and labels never split."""
+        return [
+            "num" if column in self.numeric else "nowrap" if column in UNBROKEN else ""
+            for column in self.columns
+        ]
 
 
 def registration_at(moment: datetime | None = None) -> DeaRegistration | None:
