@@ -56,11 +56,11 @@ from ketamine_clinic.inventory.services.stock import (
     stock_remove,
     supplier_save,
 )
-from ketamine_clinic.inventory.services.use import DrawLine, syringe_account, syringe_draw
+from ketamine_clinic.inventory.services.use import DrawLine, syringe_account
 from ketamine_clinic.inventory.witness import WitnessCredentials
 from ketamine_clinic.orders.models import SyringePreparation
 from ketamine_clinic.orders.selectors import current_order
-from ketamine_clinic.orders.services import syringe_verify
+from ketamine_clinic.orders.services import syringe_prepare, syringe_verify
 from ketamine_clinic.visits.models import Visit
 from tests.conftest import PERSONA_PASSWORD
 from tests.infusion.support import at, make_ready_visit
@@ -165,23 +165,15 @@ def month(personas: dict[str, User]) -> Month:
     order = current_order(visit)
     assert order is not None
     with frozen(NOW):
-        # Made directly, then drawn through the ledger's service, as the brief allows
-        # while orders.services.syringe_prepare is being changed to draw by itself.
-        preparation = SyringePreparation.objects.create(
-            order=order,
-            prepared_by=nurse,
-            prepared_at=NOW,
-            vial_lots="R2603A",
-            stock_volume_ml=Decimal("1.00"),
-            diluent_volume_ml=Decimal(str(round(order.plan["diluent_volume_ml"], 2))),
-        )
-        syringe_draw(
-            preparation,
-            [
+        # The order's syringe takes 0.73 mL of stock (36.25 mg at 50 mg/mL, rounded up);
+        # the nurse draws 1.00 mL from two vials.
+        preparation = syringe_prepare(
+            order,
+            by=nurse,
+            draws=[
                 DrawLine(containers["R2603A-01"].pk, Decimal("0.60")),
                 DrawLine(containers["R2603A-02"].pk, Decimal("0.40")),
             ],
-            by=nurse,
         )
         syringe_verify(preparation, by=prescriber)
     with frozen(at(0)):
