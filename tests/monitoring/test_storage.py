@@ -8,6 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db.models import ProtectedError
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -20,6 +21,7 @@ from ketamine_clinic.monitoring.storage import (
     encode_samples,
     storable,
 )
+from ketamine_clinic.visits.models import Visit
 from tests.monitoring.support import (
     MONITOR,
     T0,
@@ -101,6 +103,44 @@ def test_a_resend_is_not_stored_twice_and_a_reused_id_is_flagged(db: None) -> No
         True,
     ]
     assert Observation.objects.filter(code=147842).count() == 2
+
+
+def test_a_resend_is_recognised_by_its_own_sender_and_control_id_not_a_mix(db: None) -> None:
+    other = "FFEEDDCCBBAA9988"
+    storage = DatabaseStorage()
+    storage.store_batch(
+        [inbound(vitals_message("A", T0)), inbound(vitals_message("B", T0, device=other))]
+    )
+    # Each control id is already taken, but by the other sender: both are new messages.
+    crossed = storage.store_batch(
+        [
+            inbound(vitals_message("B", T0)),
+            inbound(vitals_message("A", T0, device=other)),
+            inbound(vitals_message("A", T0)),
+        ]
+    )
+    assert [(r.outcome, r.control_id_reused) for r in crossed] == [
+        (Outcome.STORED, False),
+        (Outcome.STORED, False),
+        (Outcome.DUPLICATE, False),
+    ]
+    assert DeviceMessage.objects.count() == 4
+
+
+def test_a_visit_with_device_rows_cannot_be_deleted(personas: dict[str, User]) -> None:
+    """The device rows have no foreign-key constraints in the database (each cost a check
+    per row): PROTECT still refuses to delete what they point at."""
+    room = room_with_monitor()
+    visit = visit_in_room(room, personas["nurse"], checked_in=T0 - timedelta(minutes=20))
+    DatabaseStorage().store_batch([inbound(vitals_message("M1", T0))])
+    with pytest.raises(ProtectedError) as refused:
+        Visit.objects.filter(pk=visit.pk).delete()
+    protected = {type(row) for row in refused.value.protected_objects}
+    assert {DeviceMessage, Observation} <= protected
+    with pytest.raises(ProtectedError) as refused:
+        DeviceMessage.objects.all().delete()
+    assert {type(row) for row in refused.value.protected_objects} == {Observation}
+    assert Observation.objects.filter(visit=visit, message__room=room).count() == 2
 
 
 @pytest.mark.parametrize("raw", ["-100", "-?-", ""])

@@ -82,6 +82,7 @@ class DeviceMessage(InsertOnlyModel):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
+        db_constraint=False,  # see PlacedRecord
     )
     visit = models.ForeignKey(
         "visits.Visit",
@@ -90,6 +91,7 @@ class DeviceMessage(InsertOnlyModel):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     control_id_reused = models.BooleanField(default=False)
     mappings = models.TextField(blank=True, help_text="vendor variants read as the clinic's terms")
@@ -120,10 +122,22 @@ class PlacedRecord(InsertOnlyModel):
     and on ``DeviceMessage``): every index costs every row of every monitor message, and
     the reads go through each model's composite (visit or room, code, time) index, whose
     leading column serves the key as well. Rows are never deleted, so PROTECT never scans.
+
+    No foreign-key constraints in the database either (``db_constraint=False``, and on
+    ``DeviceMessage``'s room and visit): PostgreSQL checks each one per row at commit,
+    about two dozen checks for a monitor message, a quarter of the database's work for
+    the gateway. Only the gateway's storage writes these rows, and it takes every key
+    in the batch's own transaction: the message ids it allocated for the rows it is
+    inserting, the room from the registry, the visit from the visits it read. Rooms and
+    visits are never deleted while rows point at them: PROTECT still refuses it in the ORM.
     """
 
     message = models.ForeignKey(
-        DeviceMessage, on_delete=models.PROTECT, related_name="+", db_index=False
+        DeviceMessage,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     device_eui64 = models.CharField(max_length=16, blank=True)
     room = models.ForeignKey(
@@ -133,6 +147,7 @@ class PlacedRecord(InsertOnlyModel):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     visit = models.ForeignKey(
         "visits.Visit",
@@ -141,6 +156,7 @@ class PlacedRecord(InsertOnlyModel):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
 
     class Meta:
