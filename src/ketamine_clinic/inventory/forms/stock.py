@@ -129,6 +129,16 @@ class ReceiveForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
+class OneTimeCodeInput(forms.TextInput):
+    """A one-time code is typed afresh each time: a refused form does not send it back."""
+
+    def format_value(self, value: Any) -> str | None:
+        return None
+
+
+_CODE_ATTRS = {"autocomplete": "off", "inputmode": "numeric", "pattern": "[0-9]*"}
+
+
 class _WitnessFields(forms.Form):
     """The witness's own credentials, typed by them at this moment."""
 
@@ -151,9 +161,7 @@ class _WitnessFields(forms.Form):
         max_length=6,
         required=False,
         help_text="Only if the witness has an authenticator.",
-        widget=forms.TextInput(
-            attrs={"autocomplete": "off", "inputmode": "numeric", "pattern": "[0-9]*"}
-        ),
+        widget=OneTimeCodeInput(attrs=_CODE_ATTRS),
     )
 
     def credentials(self, prefix: str = "witness") -> WitnessCredentials | None:
@@ -200,9 +208,7 @@ class RemoveForm(_WitnessFields):
         max_length=6,
         required=False,
         help_text="Only if the second witness has an authenticator.",
-        widget=forms.TextInput(
-            attrs={"autocomplete": "off", "inputmode": "numeric", "pattern": "[0-9]*"}
-        ),
+        widget=OneTimeCodeInput(attrs=_CODE_ATTRS),
     )
     field_order = ["method", "reason", "reference", "notes"]
 

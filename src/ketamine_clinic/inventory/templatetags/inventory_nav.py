@@ -67,4 +67,8 @@ def inventory_subnav(context: dict[str, Any]) -> list[SubNavItem]:
         dashboard = url.rstrip("/") == "/inventory"
         current = here == url if dashboard else here.startswith(url)
         items.append(SubNavItem(label=label, url=url, current=current))
+    if items and not any(item.current for item in items) and here.startswith("/inventory/"):
+        # A container, a receipt or a correction: pages reached from the stock list.
+        first = items[0]
+        items[0] = SubNavItem(label=first.label, url=first.url, current=True)
     return items
