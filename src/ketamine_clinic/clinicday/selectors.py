@@ -116,7 +116,7 @@ class DrawOption:
     def text(self) -> str:
         return (
             f"{self.label} · lot {self.lot_number} · exp {self.expiry_date:%Y-%m-%d} · "
-            f"{self.on_hand_ml} mL left · {self.strength_mg_per_ml.normalize()} mg/mL"
+            f"{self.on_hand_ml} mL left · {self.strength_mg_per_ml.normalize():f} mg/mL"
         )
 
 

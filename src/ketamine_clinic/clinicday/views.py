@@ -297,7 +297,11 @@ def _stock_context(
                 )
             )
         rows.append(SyringeRow(syringe=syringe, form=form))
+    shown = any(row.form is bound for row in rows)
     return {
+        # A refused post for a syringe not listed here (another visit's, or one already
+        # accounted for in another tab) still says why, above the page.
+        "account_stray": bound if bound is not None and not shown else None,
         "syringe_rows": rows,
         "awaiting_account": [row for row in rows if row.form is not None],
         "stock_needed_ml": syringe_stock_ml(order) if order is not None else None,
