@@ -592,3 +592,28 @@ def test_the_sub_navigation_lists_only_pages_the_role_may_open(
     assert {"Stock", "*Receive", "DEA registration", "Suppliers", "Products", "Locations"} <= set(
         keeper
     )
+
+
+def test_a_drawn_syringe_awaits_its_account_with_a_link_to_its_visit(
+    personas: dict[str, User],
+) -> None:
+    from tests.infusion.support import make_ready_visit, prepared
+
+    visit = make_ready_visit(personas)
+    syringe = prepared(visit, personas)
+    drawn = StockEntry.objects.get(preparation=syringe, kind=EntryKind.DRAWN)
+
+    response = client_for(personas["custodian"]).get(DASHBOARD)
+
+    [awaiting] = response.context["awaiting"]
+    assert (awaiting.preparation_id, awaiting.visit_id) == (syringe.pk, visit.pk)
+    assert awaiting.drawn_mg == drawn.mg > 0
+    html = text_of(response)
+    assert f'<a href="{reverse("clinicday:visit", args=[visit.pk])}">Visit {visit.pk}</a>' in html
+    assert f"{drawn.mg} mg drawn by P_Nurse Test" in html
+    # Drawn mg sits in the syringe bucket until the account: the lot still balances.
+    lots = {balance.lot.pk: balance for balance in response.context["lots"]}
+    drawn_lot = lots[drawn.container.lot_id]
+    assert drawn_lot.buckets[Bucket.IN_SYRINGE] == drawn.mg
+    assert drawn_lot.buckets[Bucket.ON_HAND] == drawn_lot.received_mg - drawn.mg
+    assert all(balance.balances for balance in lots.values())
