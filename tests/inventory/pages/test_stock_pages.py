@@ -617,3 +617,33 @@ def test_a_drawn_syringe_awaits_its_account_with_a_link_to_its_visit(
     assert drawn_lot.buckets[Bucket.IN_SYRINGE] == drawn.mg
     assert drawn_lot.buckets[Bucket.ON_HAND] == drawn_lot.received_mg - drawn.mg
     assert all(balance.balances for balance in lots.values())
+
+
+@pytest.mark.parametrize("role", ["nurse", "clinic_lead", "front_desk"])
+def test_those_without_the_keys_cannot_post_stock_changes(
+    personas: dict[str, User], role: str
+) -> None:
+    setup = set_up(personas["custodian"])
+    setup.receive(containers=1)
+    vial = Container.objects.get()
+    received = StockEntry.objects.get()
+    before = (ledger_rows(), Supplier.objects.count())
+    client = client_for(personas[role])
+
+    statuses = [
+        client.post(reverse("inventory:receive"), setup.receive_form()).status_code,
+        client.post(
+            reverse("inventory:container_remove", args=[vial.pk]), _remove_form()
+        ).status_code,
+        client.post(
+            reverse("inventory:entry_correct", args=[received.pk]),
+            {"difference_mg": "-1", "reason": "x", "witness_username": "p_prescriber"},
+        ).status_code,
+        client.post(
+            reverse("inventory:supplier_add"),
+            {"name": "X", "address": "Y", "dea_number": SUPPLIER_DEA},
+        ).status_code,
+    ]
+
+    assert statuses == [403, 403, 403, 403]
+    assert (ledger_rows(), Supplier.objects.count()) == before
