@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from channels.layers import BaseChannelLayer, get_channel_layer
+from channels.layers import BaseChannelLayer, InMemoryChannelLayer, get_channel_layer
 
 from ketamine_clinic.devices.gateway import Inbound, Outcome, StoreResult
-from ketamine_clinic.monitoring.live import report_messages
+from ketamine_clinic.monitoring.live import STATION_GROUP, report_messages, room_group
 from ketamine_clinic.monitoring.models import Device
 
 log = logging.getLogger("ketamine_clinic.monitoring.publisher")
@@ -66,11 +66,28 @@ class LivePublisher:
         layer = self.layer
         if layer is None:
             return
+        heard = audience(layer)
         for item, result in zip(items, results, strict=True):
             if result.outcome is Outcome.DUPLICATE:
                 continue  # already shown when it was first stored
             room = await self.directory.room_of(item.report.device)
             if room is None:
                 continue  # unassigned: stored, shown on the devices page, not live
+            if heard is not None and not (heard(room_group(room)) or heard(STATION_GROUP)):
+                continue  # no page shows this room now: nothing to build
             for group, message in report_messages(room, item.report):
-                await layer.group_send(group, message)
+                if heard is None or heard(group):
+                    await layer.group_send(group, message)
+
+
+def audience(layer: BaseChannelLayer) -> Callable[[str], bool] | None:
+    """Whether a group has anyone in it, when the layer can tell; None when it cannot.
+
+    The in-memory layer (web pages and gateway in one process) knows its groups, so the
+    gateway builds nothing for a room no page shows: most of the live work per message,
+    for no one. Across processes (Redis) only the web processes know who watches, so
+    everything is sent."""
+    if isinstance(layer, InMemoryChannelLayer):
+        groups = layer.groups
+        return lambda group: bool(groups.get(group))
+    return None
