@@ -175,6 +175,8 @@ def unescape(value: str, delimiters: Delimiters = DEFAULT_DELIMITERS) -> str:
 def escape(value: str, delimiters: Delimiters = DEFAULT_DELIMITERS) -> str:
     """The inverse of ``unescape`` for the five delimiter characters."""
     esc = delimiters.escape
+    if not any(char in value for char in delimiters.encoding_characters + delimiters.field):
+        return value  # the usual case (a control id, a reason): nothing to escape
     table = {
         esc: f"{esc}E{esc}",
         delimiters.field: f"{esc}F{esc}",
@@ -248,7 +250,7 @@ def ack(message: Message, code: str, *, text: str = "", control_id: str, now: da
         msh.raw(6),
         msh.raw(3),
         msh.raw(4),
-        now.strftime("%Y%m%d%H%M%S") + (now.strftime("%z") if now.tzinfo else ""),
+        now.strftime("%Y%m%d%H%M%S%z"),  # %z is empty for a naive time
         "",
         f"ACK{d.component}{trigger}{d.component}ACK",
         escape(control_id, d),

@@ -13,6 +13,7 @@ and the room it is in decide the visit, not PID.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -157,7 +158,7 @@ def interpret(message: Message, local_zone: tzinfo) -> DeviceReport:
         raise PcdRejected("MSH-10: the message control id is empty")
     msh = message.msh
     try:
-        sent_at = _aware(parse_timestamp(msh.field(7)), local_zone)
+        sent_at = _moment(msh.field(7), local_zone)
     except Hl7ParseError as error:
         raise PcdRejected(f"MSH-7: {error}") from None
     if sent_at is None:
@@ -188,6 +189,14 @@ def interpret(message: Message, local_zone: tzinfo) -> DeviceReport:
         pump_events=tuple(reader.pump_events),
         mappings=tuple(dict.fromkeys(reader.mappings)),
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _moment(text: str, zone: tzinfo) -> datetime | None:
+    """A device time, read once: every device stamps its messages of one second alike,
+    so a busy gateway sees each time in hundreds of messages (raises as
+    ``parse_timestamp`` does; a failure is not cached)."""
+    return _aware(parse_timestamp(text), zone)
 
 
 def _aware(moment: datetime | None, zone: tzinfo) -> datetime | None:
@@ -251,7 +260,7 @@ class _Reader:
         if moment is None:
             # Rows of one message mostly share a time: read each distinct one once.
             try:
-                moment = _aware(parse_timestamp(segment.field(number)), self.zone) or default
+                moment = _moment(segment.field(number), self.zone) or default
             except Hl7ParseError as error:
                 raise PcdRejected(f"{where}: {error}") from None
             self._times[text] = moment

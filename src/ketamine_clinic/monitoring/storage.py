@@ -15,6 +15,7 @@ would check on an update applies.
 from __future__ import annotations
 
 import bisect
+import functools
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -201,9 +202,16 @@ class DatabaseStorage:
             {room for room in rooms.values() if room is not None}, min(moments), max(moments)
         )
 
+        placed: dict[tuple[str, datetime], tuple[int | None, int | None]] = {}
+
         def place(device: str, moment: datetime) -> tuple[int | None, int | None]:
-            room = rooms.get(device)
-            return room, stays.visit_at(room, moment)
+            # A message's rows mostly share their device and time: look each pair up once.
+            key = (device, moment)
+            found = placed.get(key)
+            if found is None:
+                room = rooms.get(device)
+                found = placed[key] = (room, stays.visit_at(room, moment))
+            return found
 
         ids = allocate_ids(DeviceMessage, len(items))
         messages: list[tuple[Any, ...]] = []
@@ -311,9 +319,19 @@ def storable(value: Decimal | None, max_digits: int = 14, places: int = 4) -> De
     """A device value as a ``DecimalField(max_digits, places)`` holds it. One too large to
     be a measurement is stored as invalid (its raw text stays on the row and in the
     message), never as a number, so one odd value cannot stop its batch from storing."""
-    if value is None or abs(value) >= Decimal(10) ** (max_digits - places):
+    if value is None:
         return None
-    return value.quantize(Decimal(1).scaleb(-places))
+    bound, quantum = _column_bounds(max_digits, places)
+    if abs(value) >= bound:
+        return None
+    return value.quantize(quantum)
+
+
+@functools.cache
+def _column_bounds(max_digits: int, places: int) -> tuple[Decimal, Decimal]:
+    """The first value a ``DecimalField(max_digits, places)`` cannot hold, and its step
+    (worked out once: ``storable`` runs for every numeric the gateway stores)."""
+    return Decimal(10) ** (max_digits - places), Decimal(1).scaleb(-places)
 
 
 def _devices_of(items: Sequence[Inbound]) -> set[str]:
