@@ -20,7 +20,11 @@ from ketamine_clinic.audit.models import AuditEntry
 from ketamine_clinic.inventory import reports
 from ketamine_clinic.inventory.enums import Bucket
 from ketamine_clinic.inventory.selectors import lot_balances
+from ketamine_clinic.inventory.services.use import DrawLine
+from ketamine_clinic.orders.selectors import current_order
+from ketamine_clinic.orders.services import syringe_prepare
 from tests.conftest import client_for
+from tests.infusion.support import make_ready_visit
 from tests.inventory.reports_support import (
     CLINIC_DEA,
     FORM_106,
@@ -34,6 +38,7 @@ from tests.inventory.reports_support import (
     Month,
     month,
 )
+from tests.visits.support import NOW, frozen
 
 pytestmark = pytest.mark.django_db
 
@@ -373,3 +378,25 @@ def test_bad_filters_give_a_clear_error_not_a_crash(
         assert as_csv.status_code == 400
         assert as_csv["Content-Type"] == "text/plain; charset=utf-8"
         assert message in as_csv.content.decode()
+
+
+def test_a_syringe_not_yet_accounted_for_shows_what_was_drawn_and_awaits_its_account(
+    known: Month, personas: dict[str, User]
+) -> None:
+    visit = make_ready_visit(personas)
+    order = current_order(visit)
+    assert order is not None
+    with frozen(NOW):
+        syringe_prepare(
+            order,
+            by=personas["nurse"],
+            draws=[DrawLine(known.containers["R2603B-01"].pk, Decimal("0.80"))],
+        )
+    report = reports.dispensing_log(NONE, by=personas["clinic_lead"], purpose="page")
+    assert len(report.rows) == 2
+    waiting = report.rows[1]
+    assert waiting[4:9] == ("R2603B-01: 0.80 mL", "R2603B", "40.00", "", "")
+    assert waiting[10:] == ("", "awaiting account", "")
+    totals = {t.label: t.value for t in report.totals}
+    assert (totals["mg drawn"], totals["mg given"], totals["mg wasted"]) == ("90.00", GIVEN, WASTED)
+    assert totals["Syringes awaiting account"] == "1"
