@@ -1,14 +1,16 @@
 """A whole visit in a real browser, check-in to discharge, at a desktop width.
 
 The nurse checks the patient in and records everything; a three-hour fast blocks the
-checks until a prescriber overrides it; the prescriber orders and prepares, the nurse
-verifies and starts the pump, titrates, stops; recovery is scored and the patient
-discharged once the minimum recovery has passed (the clock is moved on for that).
+checks until a prescriber overrides it; the prescriber orders and draws the syringe from
+two vials of the safe's stock, the nurse verifies and starts the pump, titrates, stops;
+recovery is scored, the syringe accounted for (the waste before the custodian as
+witness) and the patient discharged once the minimum recovery has passed (the clock is
+moved on for that).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import time_machine
@@ -22,6 +24,7 @@ from ketamine_clinic.assessments.services import record_response
 from ketamine_clinic.booking.models import Room
 from ketamine_clinic.consent.services import consent_seed, consent_sign
 from ketamine_clinic.courses.services import course_start
+from ketamine_clinic.inventory.models import Container
 from ketamine_clinic.patients.enums import PregnancyPotential
 from ketamine_clinic.patients.services.registry import patient_record_pregnancy_potential
 from ketamine_clinic.patients.services.weights import weight_record
@@ -33,14 +36,16 @@ from ketamine_clinic.visits.services import visit_schedule
 from tests.browser.conftest import BROWSER_TEST
 from tests.browser.conftest import Visit as Tab
 from tests.browser.test_sign_in import current_code, sign_in_with_password
-from tests.conftest import make_staff
+from tests.conftest import PERSONA_PASSWORD, make_staff
 from tests.consent.support import png_bytes
+from tests.inventory.stock_support import receive_lot
 from tests.patients.factories import make_patient
 from tests.screening.support import clear_answers
 from tests.visits.support import PHQ9_MILD
 
 pytestmark = BROWSER_TEST
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+TABLET: ViewportSize = {"width": 768, "height": 1024}
 HOSTILE = "<b>Bold</b>"
 
 
@@ -110,8 +115,12 @@ def test_a_visit_from_check_in_to_discharge(visit: Tab) -> None:
     nurse = make_staff("okafor", Role.NURSE)
     prescriber = make_staff("natarajan", Role.PRESCRIBER)
     desk = make_staff("reyes", Role.FRONT_DESK)
+    custodian = make_staff("whitford", Role.CUSTODIAN)
     device = TOTPDevice.objects.create(user=prescriber, name="Phone", confirmed=True)
     booked = _booked_visit(prescriber, nurse, desk)
+    # The safe: K2611A-01 and -02 (expiring first) and K2702B-01, 500 mg each.
+    receive_lot(custodian, "K2611A", date(2027, 5, 31), 2)
+    receive_lot(custodian, "K2702B", date(2027, 8, 31), 1)
 
     # The nurse finds the visit on the day view and checks the patient in.
     sign_in_with_password(tab, "okafor")
@@ -182,9 +191,31 @@ def test_a_visit_from_check_in_to_discharge(visit: Tab) -> None:
     order.get_by_role("button", name="Order the infusion").click()
     expect(page.get_by_text("Infusion ordered.")).to_be_visible()
     expect(page.locator("#order")).to_contain_text("36.25 mg base")
-    page.locator("#syringe").get_by_label("Vial lot(s)").fill("K2611A")
+    # The stock list suggests the vial expiring first with the 0.73 mL the order needs;
+    # too little is refused beside the rows, then the draw is split over two vials.
+    draw = page.locator("#prepare-form")
+    expect(draw).to_contain_text("0.73 mL of 50 mg/mL stock")
+    expect(draw.get_by_label("Container 1", exact=True)).to_have_value(
+        str(Container.objects.get(label="K2611A-01").pk)
+    )
+    draw.get_by_label("mL drawn from container 1").fill("0.50")
+    page.get_by_role("button", name="Prepare the syringe").click()
+    expect(page.locator("#prepare-form").get_by_role("alert")).to_contain_text(
+        "The order needs 0.73 mL of stock; 0.50 mL was entered."
+    )
+    tab.screenshot("prepare-refused")
+    draw = page.locator("#prepare-form")
+    draw.get_by_label("Container 2", exact=True).select_option(
+        str(Container.objects.get(label="K2702B-01").pk)
+    )
+    draw.get_by_label("mL drawn from container 2").fill("0.23")
+    tab.screenshot("prepare")
+    page.set_viewport_size(TABLET)
+    tab.screenshot("prepare-tablet")
+    page.set_viewport_size(DESKTOP)
     page.get_by_role("button", name="Prepare the syringe").click()
     expect(page.get_by_text("a second person verifies it")).to_be_visible()
+    expect(page.locator("#syringe")).to_contain_text("lot K2611A, K2702B")
     page.get_by_role("button", name="Verify the syringe (second person)").click()
     expect(page.get_by_role("alert").first).to_contain_text("someone other than who prepared")
     tab.screenshot("order")
@@ -228,7 +259,29 @@ def test_a_visit_from_check_in_to_discharge(visit: Tab) -> None:
     expect(page.get_by_text("Escort handover recorded.")).to_be_visible()
     page.get_by_role("button", name="Discharge").click()
     expect(page.get_by_role("alert").first).to_contain_text("Minimum recovery")
+    expect(page.locator("#discharge-form")).to_contain_text("has not been accounted for")
     tab.screenshot("recovery")
+
+    # The syringe: given per the pump (seconds of it), the rest wasted before the
+    # custodian, who types their own password; a wrong one is refused beside the name.
+    account = page.locator("#syringe-account")
+    expect(account.locator(".account-figures")).to_contain_text("36.50 mg")
+    account.get_by_label("Witness's username").fill("whitford")
+    account.get_by_label("Witness's password").fill("not-the-password")
+    account.get_by_role("button", name="Record the account and the witnessed waste").click()
+    expect(page.locator("#syringe-account .field.invalid")).to_contain_text("not accepted")
+    tab.screenshot("account-refused")
+    account = page.locator("#syringe-account")
+    account.get_by_label("Witness's username").fill("whitford")
+    account.get_by_label("Witness's password").fill(PERSONA_PASSWORD)
+    tab.screenshot("account")
+    page.set_viewport_size(TABLET)
+    tab.screenshot("account-tablet")
+    page.set_viewport_size(DESKTOP)
+    account.get_by_role("button", name="Record the account and the witnessed waste").click()
+    expect(page.get_by_text("Syringe accounted for:")).to_be_visible()
+    expect(page.locator(".account-record")).to_contain_text("witnessed by Whitford Test")
+    tab.screenshot("account-recorded")
 
     booked.refresh_from_db()
     later = timezone.now() + timedelta(minutes=booked.planned_recovery_min + 1)

@@ -114,9 +114,10 @@ class DrawOption:
 
     @property
     def text(self) -> str:
+        # What tells vials apart first: a narrow select cuts the end off.
         return (
-            f"{self.label} · lot {self.lot_number} · exp {self.expiry_date:%Y-%m-%d} · "
-            f"{self.on_hand_ml} mL left · {self.strength_mg_per_ml.normalize():f} mg/mL"
+            f"{self.label} · {self.on_hand_ml} mL left · exp {self.expiry_date:%Y-%m-%d} · "
+            f"lot {self.lot_number} · {self.strength_mg_per_ml.normalize():f} mg/mL"
         )
 
 

@@ -50,9 +50,7 @@ def _post(user: User, visit: Visit, action: str, data: dict[str, str], minutes: 
 
 def _cell(text: str, field: str) -> str:
     """The table cell of the prepare form that holds `field`, with its errors."""
-    match = re.search(
-        rf'<td class="[^"]*">(?:(?!</td>).)*name="prepare-{field}".*?</td>', text, re.S
-    )
+    match = re.search(rf'<td[^>]*>(?:(?!</td>).)*name="prepare-{field}".*?</td>', text, re.S)
     assert match is not None, field
     return match.group(0)
 
@@ -80,7 +78,7 @@ def test_the_stock_list_offers_vials_in_date_soonest_expiry_first(
     # Each of the three rows lists the same stock; K10MG expires soonest of those in date.
     assert labels[:4] == ["K10MG-01", "K2611A-01", "K2611A-02", "K2702B-01"]
     assert "K2512X-01" not in text
-    assert "K2611A-01 · lot K2611A · exp 2027-05-31 · 10.00 mL left · 50 mg/mL" in options
+    assert "K2611A-01 · 10.00 mL left · exp 2027-05-31 · lot K2611A · 50 mg/mL" in options
     # The first row suggests the soonest-expiring vial of the ordered strength.
     first = _cell(text, "container_1")
     assert f'<option value="{stocked["K2611A-01"].pk}" selected>' in first
