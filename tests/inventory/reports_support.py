@@ -180,8 +180,6 @@ def month(personas: dict[str, User]) -> Month:
         infusion_start(visit, by=nurse)
     with frozen(at(55)):
         infusion_stop(visit, by=nurse)
-    # A fresh copy: the one above still carries the visit as it was before the pump ran.
-    preparation = SyringePreparation.objects.get(pk=preparation.pk)
     with frozen(at(60)):
         account = syringe_account(preparation, by=nurse, witness=witness(prescriber))
 
