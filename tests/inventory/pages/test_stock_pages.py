@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.test import override_settings
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -647,3 +648,144 @@ def test_those_without_the_keys_cannot_post_stock_changes(
 
     assert statuses == [403, 403, 403, 403]
     assert (ledger_rows(), Supplier.objects.count()) == before
+
+
+# ---- when the next count is due, and the home page's live figures ----------------------
+
+# Tuesday 10 March 2026 in New York (EDT, UTC-4), the day tests/infusion/support's visit
+# is drawn for: stock arrives the day before, the count closes at 18:00.
+RECEIVED_AT = datetime(2026, 3, 9, 14, 0, tzinfo=UTC)
+COUNT_CLOSED_AT = datetime(2026, 3, 10, 22, 0, tzinfo=UTC)  # 18:00 EDT
+
+
+def _count_with_a_short_vial(keeper: User, second: User, short_label: str) -> None:
+    """Both counters see what the record holds, except 0.10 mL (5.00 mg) less in one vial."""
+    from ketamine_clinic.inventory.services.counts import count_close, count_enter, count_start
+
+    with time_machine.travel(COUNT_CLOSED_AT - timedelta(minutes=30), tick=False):
+        count = count_start(by=keeper)
+        for counter in (keeper, second):
+            for row in selectors.stock_on_hand():
+                short = Decimal("0.10") if row.container.label == short_label else Decimal(0)
+                count_enter(
+                    count, by=counter, container=row.container, counted_ml=row.on_hand_ml - short
+                )
+    with time_machine.travel(COUNT_CLOSED_AT, tick=False):
+        count_close(count, by=keeper)
+
+
+def test_before_any_count_has_closed_a_count_is_due_now(personas: dict[str, User]) -> None:
+    set_up(personas["custodian"]).receive(containers=1)
+    client = client_for(personas["custodian"])
+
+    dashboard = client.get(DASHBOARD)
+    home = text_of(client.get("/"))
+
+    assert dashboard.context["count_due"].due_at is None
+    html = text_of(dashboard)
+    assert '<p class="glance-value verdict verdict-bad" id="count-due">Due now</p>' in html
+    assert "No count has closed yet: count today." in html
+    assert (
+        '<dd id="home-count-due"><span class="badge badge-danger">'
+        "Due now: no count has closed yet</span></dd>" in home
+    )
+
+
+def test_the_next_count_is_due_24_hours_after_the_last_closed_and_overdue_after_that(
+    personas: dict[str, User],
+) -> None:
+    with time_machine.travel(RECEIVED_AT, tick=False):
+        set_up(personas["custodian"]).receive(containers=2)
+    _count_with_a_short_vial(personas["custodian"], personas["prescriber"], "K2611A-02")
+
+    # A client each time: an hour between two pages would end the session (idle limit).
+    with time_machine.travel(COUNT_CLOSED_AT + timedelta(hours=23), tick=False):
+        client = client_for(personas["custodian"])
+        before = client.get(DASHBOARD)
+        home_before = text_of(client.get("/"))
+    with time_machine.travel(COUNT_CLOSED_AT + timedelta(hours=24, minutes=1), tick=False):
+        client = client_for(personas["custodian"])
+        after = client.get(DASHBOARD)
+        home_after = text_of(client.get("/"))
+
+    assert before.context["count_due"].due_at == COUNT_CLOSED_AT + timedelta(hours=24)
+    assert before.context["count_overdue"] is False
+    assert '<p class="glance-value" id="count-due">11 Mar 18:00</p>' in text_of(before)
+    assert "Next count due 11 Mar 2026 18:00</span> The last closed 10 Mar 2026 18:00." in (
+        text_of(before)
+    )
+    assert '<span class="badge badge-ok">Due 11 Mar 18:00</span>' in home_before
+    assert after.context["count_overdue"] is True
+    assert '<span class="badge badge-danger">Overdue</span> The next count was due ' in (
+        text_of(after)
+    )
+    assert '<span class="badge badge-danger">Overdue since 11 Mar 18:00</span>' in home_after
+
+
+def test_the_count_frequency_follows_the_clinics_setting(personas: dict[str, User]) -> None:
+    with time_machine.travel(RECEIVED_AT, tick=False):
+        set_up(personas["custodian"]).receive(containers=1)
+    _count_with_a_short_vial(personas["custodian"], personas["prescriber"], "none")
+
+    with (
+        override_settings(KC_CS_COUNT_EVERY_HOURS=8),
+        time_machine.travel(COUNT_CLOSED_AT + timedelta(hours=1), tick=False),
+    ):
+        html = text_of(client_for(personas["clinic_lead"]).get(DASHBOARD))
+        home = text_of(client_for(personas["clinic_lead"]).get("/"))
+
+    # 18:00 + 8 h = 02:00 the next morning.
+    assert '<p class="glance-value" id="count-due">11 Mar 02:00</p>' in html
+    assert "The clinic counts every 8 hours." in html
+    assert '<span class="badge badge-ok">Due 11 Mar 02:00</span>' in home
+
+
+def test_the_home_cards_show_the_records_live_figures_to_those_who_keep_or_read_it(
+    personas: dict[str, User],
+) -> None:
+    from tests.infusion.support import make_ready_visit, prepared
+
+    with time_machine.travel(RECEIVED_AT, tick=False):
+        setup = set_up(personas["custodian"])
+        setup.receive(containers=2)  # K2611A-01, -02: 1000.00 mg, expiring in 400 days
+        stock_services.stock_receive(  # 1 vial expiring in 30 days: inside the 60-day warning
+            stock_services.ReceiptRequest(
+                product=setup.product,
+                location=setup.location,
+                supplier=setup.supplier,
+                lot_number="K2604X",
+                expiry_date=today() + timedelta(days=30),
+                invoice_number="INV-2604",
+                received_on=today(),
+                container_count=1,
+            ),
+            by=personas["custodian"],
+        )
+    syringe = prepared(make_ready_visit(personas), personas)  # from K2611A-01
+    drawn_mg = StockEntry.objects.get(preparation=syringe, kind=EntryKind.DRAWN).mg
+    _count_with_a_short_vial(personas["custodian"], personas["prescriber"], "K2611A-02")
+
+    homes = {}
+    with time_machine.travel(COUNT_CLOSED_AT + timedelta(hours=2), tick=False):
+        for role in ("custodian", "prescriber", "clinic_lead", "nurse", "front_desk"):
+            homes[role] = text_of(client_for(personas[role]).get("/"))
+
+    on_hand = Decimal("1500.00") - drawn_mg
+    assert drawn_mg == Decimal("36.50")
+    for role in ("custodian", "prescriber", "clinic_lead"):
+        html = homes[role]
+        assert f'<dd id="home-on-hand"><strong>{on_hand} mg base in 3 containers</strong>' in html
+        assert '<dd id="home-awaiting"><span class="badge badge-warn">1</span></dd>' in html
+        assert '<dd id="home-discrepancies"><span class="badge badge-danger">1</span></dd>' in html
+        assert (
+            '<dd id="home-expiry"><span class="badge badge-warn">1 lot expiring soon</span></dd>'
+            in html
+        )
+        assert '<dd id="home-count-due"><span class="badge badge-ok">Due 11 Mar 18:00</span>' in (
+            html
+        )
+        # One card with figures, even for a role that holds two of these roles' cards.
+        assert html.count('class="facts compact home-figures"') == 1
+    for role in ("nurse", "front_desk"):
+        assert "home-figures" not in homes[role]
+        assert "home-on-hand" not in homes[role]

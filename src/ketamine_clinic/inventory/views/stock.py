@@ -149,6 +149,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     }
     if context["reader"]:
         balances = selectors.lot_balances()
+        due = selectors.count_due()
         context.update(
             {
                 "lots": balances,
@@ -157,6 +158,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "warning_days": settings.KC_CS_EXPIRY_WARNING_DAYS,
                 "awaiting": _awaiting(),
                 "open_count": count_services.open_count(),
+                "count_due": due,
+                "count_overdue": due.overdue(),
                 "discrepancies": count_services.unresolved_discrepancies(),
                 "registration": stock.current_registration(),
                 "recent_receipts": Receipt.objects.select_related("lot__product", "received_by")[
