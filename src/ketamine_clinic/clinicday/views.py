@@ -391,6 +391,8 @@ def _order(visit: Visit, user: User, data: dict[str, Any]) -> str:
 
 def _prepare_form_kwargs(visit: Visit) -> dict[str, Any]:
     order = current_order(visit)
+    if visit.state not in PRE_INFUSION_STATES:
+        return {}  # the form is not shown once the pump has started: no stock to read
     return {
         "options": draw_options(),
         "needed_ml": syringe_stock_ml(order) if order is not None else None,
