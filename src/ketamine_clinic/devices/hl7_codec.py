@@ -114,6 +114,10 @@ class Message:
 
 
 _SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{2}\Z")
+# Valid ids, checked by a set lookup before the pattern (a message has dozens of them).
+_COMMON_SEGMENT_IDS: Final = frozenset(
+    {"MSH", "PID", "PV1", "OBR", "OBX", "ORC", "TQ1", "RXG", "RXR", "MSA", "ERR", "NTE"}
+)
 
 
 def parse_message(text: str) -> Message:
@@ -127,14 +131,15 @@ def parse_message(text: str) -> Message:
     if field_separator.isalnum() or len(set(encoding + field_separator)) != 5:
         raise Hl7ParseError("MSH-1/MSH-2: the delimiters are missing or repeated")
     delimiters = Delimiters(field_separator, encoding[0], encoding[1], encoding[2], encoding[3])
-    lines = text.replace("\r\n", "\r").replace("\n", "\r").split("\r")
+    if "\n" in text:
+        text = text.replace("\r\n", "\r").replace("\n", "\r")
     segments: list[Segment] = []
-    for number, line in enumerate(lines, start=1):
+    for number, line in enumerate(text.split("\r"), start=1):
         if not line:
             continue
         fields = line.split(field_separator)
         segment_id = fields[0]
-        if not _SEGMENT_ID.match(segment_id):
+        if segment_id not in _COMMON_SEGMENT_IDS and not _SEGMENT_ID.match(segment_id):
             raise Hl7ParseError(f"segment {number}: {segment_id[:10]!r} is not a segment id")
         segments.append(Segment(segment_id, fields, delimiters))
     return Message(tuple(segments), delimiters)

@@ -24,6 +24,7 @@ from typing import Final, Literal, NamedTuple
 from ketamine_clinic.devices import mdc
 from ketamine_clinic.devices.hl7_codec import (
     INVALID_MARKERS,
+    Delimiters,
     Hl7ParseError,
     Message,
     Segment,
@@ -219,9 +220,14 @@ def _eui64(segment: Segment, number: int) -> str:
 
 def _code(segment: Segment, number: int) -> tuple[int, str]:
     """A coded element's code (as an int; 0 for a vendor's non-numeric local code, e.g.
-    Philips MDIL, kept by its name) and its name; one split of the raw field."""
-    d = segment.delimiters
-    raw = segment.raw(number)
+    Philips MDIL, kept by its name) and its name."""
+    return _coded(segment.raw(number), segment.delimiters)
+
+
+@functools.lru_cache(maxsize=4096)
+def _coded(raw: str, d: Delimiters) -> tuple[int, str]:
+    """``_code`` of a raw field, read once: a device sends the same few codes and units
+    in every message (bounded, so a sender of endless new codes cannot grow it)."""
     if d.repetition in raw:
         raw = raw.split(d.repetition, 1)[0]
     parts = raw.split(d.component, 2)
