@@ -7,6 +7,7 @@ PERSONA_PASSWORD.
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -113,14 +114,15 @@ def witness(user: User, *, password: str = PERSONA_PASSWORD, code: str = "") -> 
     return WitnessCredentials(username=user.username, password=password, code=code)
 
 
-def cheap_order(
-    prescriber: User, *, state: VisitState = VisitState.READY, mrn: str = "KC990001"
-) -> InfusionOrder:
+_MRNS = itertools.count(990001)
+
+
+def cheap_order(prescriber: User, *, state: VisitState = VisitState.READY) -> InfusionOrder:
     """A visit and its order written directly: the stock services read only the order's
     vial strength (50 mg/mL) and, to account, the visit's state."""
     now = timezone.now()
     patient = Patient.objects.create(
-        mrn=mrn,
+        mrn=f"KC{next(_MRNS)}",
         legal_first_name="Stock",
         legal_last_name="Testpatient",
         date_of_birth=date(1980, 1, 1),

@@ -123,19 +123,13 @@ def test_a_correction_cannot_take_a_bucket_below_zero(
             )
         ]
     }
+    # The syringe drew 100.00 mg from the vial: no more than that can be taken back.
     with pytest.raises(ValidationError) as in_syringe:
         entry_correct(
             drawn, by=keeper, difference_mg=D("-100.01"), reason="r", witness=witness(nurse)
         )
     assert in_syringe.value.message_dict == {
-        "mg": [
-            ledger.NOT_ENOUGH.format(
-                label="K2611A-01",
-                have=D("100.00"),
-                where="drawn and not yet accounted for",
-                want=D("100.01"),
-            )
-        ]
+        "difference_mg": [stock.CORRECT_BELOW_ZERO.format(net=D("100.00"))]
     }
     with pytest.raises(ValidationError) as more_than_left:
         entry_correct(
@@ -218,3 +212,63 @@ def test_an_accounted_syringe_cannot_be_corrected(
                 witness=witness(personas["nurse"]),
             )
         assert refused.value.message_dict == {"entry": [stock.CORRECT_ACCOUNTED]}
+
+
+def test_a_draw_cannot_be_corrected_below_what_that_syringe_drew(
+    personas: dict[str, User], vial: Container
+) -> None:
+    """Found by the stateful test: vial X holds 150 mg in two syringes, 50 of them in B;
+    taking 100 back from B's draw passed the vial's bucket check, left B at -50 mg from
+    X, and B's account then posted given and waste out of its other vial's draw."""
+    nurse, keeper = personas["nurse"], personas["custodian"]
+    _draw(personas, vial, "2.00")  # syringe A: 100.00 mg
+    b_draw = _draw(personas, vial, "1.00")  # syringe B: 50.00 mg
+    before = row_counts(*LEDGER_MODELS)
+    with pytest.raises(ValidationError) as refused:
+        entry_correct(
+            b_draw, by=keeper, difference_mg=D("-100.00"), reason="r", witness=witness(nurse)
+        )
+    assert refused.value.message_dict == {
+        "difference_mg": [stock.CORRECT_BELOW_ZERO.format(net=D("50.00"))]
+    }
+    assert row_counts(*LEDGER_MODELS) == before
+    entry_correct(b_draw, by=keeper, difference_mg=D("-30.00"), reason="r", witness=witness(nurse))
+    with pytest.raises(ValidationError) as again:
+        entry_correct(
+            b_draw, by=keeper, difference_mg=D("-20.01"), reason="r", witness=witness(nurse)
+        )
+    assert again.value.message_dict == {
+        "difference_mg": [stock.CORRECT_BELOW_ZERO.format(net=D("20.00"))]
+    }
+    entry_correct(b_draw, by=keeper, difference_mg=D("-20.00"), reason="r", witness=witness(nurse))
+    buckets = ledger.container_buckets([vial.pk])[vial.pk]
+    assert (buckets[Bucket.ON_HAND], buckets[Bucket.IN_SYRINGE]) == (D("400.00"), D("100.00"))
+
+
+def test_a_draw_accounted_after_the_check_is_still_refused_under_the_lock(
+    personas: dict[str, User], vial: Container
+) -> None:
+    """The accounted check is repeated inside the transaction, under the syringe's lock:
+    an entry read (with its syringe) before another user closed the syringe still sees
+    it open, as a page loaded a minute earlier would."""
+    drawn = _draw(personas, vial, "1.00")
+    stale = StockEntry.objects.select_related("preparation").get(pk=drawn.pk)
+    assert stale.preparation is not None
+    assert not hasattr(stale.preparation, "account")  # read while still open
+    _account(
+        SyringeFigures(stale.preparation, D("50.00"), D("50.00"), D("0.00"), "stub"),
+        by=personas["nurse"],
+        witness=None,
+    )
+    assert not hasattr(stale.preparation, "account")  # the stale copy has not noticed
+    before = row_counts(*LEDGER_MODELS)
+    with pytest.raises(ValidationError) as refused:
+        entry_correct(
+            stale,
+            by=personas["custodian"],
+            difference_mg=D("1.00"),
+            reason="r",
+            witness=witness(personas["nurse"]),
+        )
+    assert refused.value.message_dict == {"entry": [stock.CORRECT_ACCOUNTED]}
+    assert row_counts(*LEDGER_MODELS) == before

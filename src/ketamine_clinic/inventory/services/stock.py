@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from ketamine_clinic.accounts.models import User
@@ -28,10 +29,12 @@ from ketamine_clinic.inventory.models import (
     StockEntry,
     StorageLocation,
     Supplier,
+    SyringeAccount,
 )
 from ketamine_clinic.inventory.policies import STOCK_KEEPER_ROLES
 from ketamine_clinic.inventory.services.common import audit, require_role
 from ketamine_clinic.inventory.witness import WitnessCredentials, witness_confirm
+from ketamine_clinic.orders.models import SyringePreparation
 
 # A DEA registration number: two letters and seven digits (21 CFR 1301.14 does not print
 # the format; the DEA's registrant guidance does). The check digit is verified below.
@@ -58,6 +61,9 @@ CORRECT_ACCOUNTED = (
     "the administration record and cannot be corrected here."
 )
 CORRECT_REASON = "Say why the entry is wrong."
+CORRECT_BELOW_ZERO = (
+    "The entry and its corrections come to {net} mg: a correction cannot take back more than that."
+)
 
 MAX_CONTAINERS_PER_RECEIPT = 200
 
@@ -351,7 +357,21 @@ def entry_correct(
 def _correct(
     entry: StockEntry, *, by: User, difference: Decimal, reason: str, witness: User
 ) -> StockEntry:
+    if entry.preparation_id is not None:
+        # Under the syringe's lock (taken before the vial's, as accounting does): an
+        # account that closed it since the check above makes its draws final.
+        SyringePreparation.objects.select_for_update().get(pk=entry.preparation_id)
+        if SyringeAccount.objects.filter(preparation_id=entry.preparation_id).exists():
+            raise ValidationError({"entry": CORRECT_ACCOUNTED})
     container = ledger.lock_containers([entry.container_id])[entry.container_id]
+    # The container's buckets alone are not enough: vial X may hold 150 mg in syringes, of
+    # which this syringe drew 50; taking back 100 would leave the syringe -50 from X and
+    # its account would post given and waste that the vial never held. Read under the lock.
+    net = entry.mg + (
+        StockEntry.objects.filter(corrects=entry).aggregate(total=Sum("mg"))["total"] or 0
+    )
+    if net + difference < 0:
+        raise ValidationError({"difference_mg": CORRECT_BELOW_ZERO.format(net=ledger.mg_of(net))})
     correction = ledger.post(
         container=container,
         kind=EntryKind(entry.kind),
