@@ -85,6 +85,15 @@ class Stock:
         self.location = safe()
         self.supplier = supplier()
 
+    @classmethod
+    def on_file(cls, keeper: User, container: Container) -> Stock:
+        """The reference data a committed vial was received with (no new rows)."""
+        store = cls.__new__(cls)
+        store.keeper, store.registration = keeper, None
+        store.product, store.location = container.lot.product, container.location
+        store.supplier = container.receipt.supplier
+        return store
+
     def request(
         self,
         lot_number: str = "K2611A",

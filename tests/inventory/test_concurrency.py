@@ -37,11 +37,13 @@ from ketamine_clinic.inventory.models import (
     Count,
     CountClosure,
     Discrepancy,
+    Lot,
     StockEntry,
     SyringeAccount,
 )
 from ketamine_clinic.inventory.services import use
 from ketamine_clinic.inventory.services.counts import count_close, count_enter, count_start
+from ketamine_clinic.inventory.services.stock import stock_receive
 from ketamine_clinic.inventory.services.use import DrawLine, syringe_account, syringe_draw
 from ketamine_clinic.orders.models import InfusionOrder, SyringePreparation
 from ketamine_clinic.patients.models import Patient
@@ -338,3 +340,38 @@ def test_a_syringe_accounted_twice_at_once_is_accounted_once(committed: Committe
     assert on_own_connection(read) == (1, [(EntryKind.WASTED, D("40.00"))])
     balance = _balance(ids.vial)
     assert (balance[Bucket.IN_SYRINGE], balance[Bucket.WASTED]) == (D("0.00"), D("40.00"))
+
+
+# ---- two receipts of one lot ------------------------------------------------------------
+
+
+def _receive(ids: Committed, lot_number: str) -> list[str]:
+    keeper = User.objects.get(pk=ids.keeper)
+    vial = Container.objects.select_related("lot__product", "receipt__supplier").get(pk=ids.vial)
+    request = Stock.on_file(keeper, vial).request(
+        lot_number, containers=2, expiry=vial.lot.expiry_date
+    )
+    receipt = stock_receive(request, by=keeper)
+    return list(receipt.containers.order_by("label").values_list("label", flat=True))
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("lot_number", "first", "second"),
+    [
+        ("RACE01", ["RACE01-02", "RACE01-03"], ["RACE01-04", "RACE01-05"]),  # on file
+        ("RACE02", ["RACE02-01", "RACE02-02"], ["RACE02-03", "RACE02-04"]),  # new
+    ],
+)
+def test_two_receipts_of_one_lot_at_once_number_their_vials_apart(
+    committed: Committed, lot_number: str, first: list[str], second: list[str]
+) -> None:
+    """Without the lot's lock both would read the same count of vials and the second
+    would fail on the label's unique constraint, a database error instead of a receipt."""
+    ids = committed
+    a, b = _first_holds_then_second(
+        lambda: _receive(ids, lot_number), lambda: _receive(ids, lot_number)
+    )
+    assert (a.outcome(), b.outcome()) == (first, second)
+    lots = on_own_connection(lambda: Lot.objects.filter(lot_number=lot_number).count())
+    assert lots == 1

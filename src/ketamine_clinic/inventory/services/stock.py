@@ -187,14 +187,18 @@ def stock_receive(request: ReceiptRequest, *, by: User) -> Receipt:
         )
     if not 1 <= request.container_count <= MAX_CONTAINERS_PER_RECEIPT:
         raise ValidationError({"container_count": COUNT_RANGE})
-    lot = Lot.objects.filter(product=request.product, lot_number=lot_number).first()
-    if lot is not None and lot.expiry_date != request.expiry_date:
+    # get_or_create: a lot first received by two people at once is one lot (the second
+    # insert meets the unique constraint and reads the first's). Then lock it: the vials'
+    # numbers follow the lot's count, which two receipts at once would both read alike.
+    found, _ = Lot.objects.get_or_create(
+        product=request.product,
+        lot_number=lot_number,
+        defaults={"expiry_date": request.expiry_date},
+    )
+    lot = Lot.objects.select_for_update().get(pk=found.pk)
+    if lot.expiry_date != request.expiry_date:
         raise ValidationError(
             {"expiry_date": LOT_EXPIRY_DIFFERS.format(lot=lot_number, day=lot.expiry_date)}
-        )
-    if lot is None:
-        lot = Lot.objects.create(
-            product=request.product, lot_number=lot_number, expiry_date=request.expiry_date
         )
     now = timezone.now()
     receipt = Receipt.objects.create(
