@@ -258,7 +258,9 @@ class _Reader:
         self.mappings: list[str] = []
         self._times: dict[str, datetime] = {}
 
-    def _time(self, segment: Segment, number: int, where: str, default: datetime) -> datetime:
+    def _time(self, segment: Segment, number: int, row: int, default: datetime) -> datetime:
+        """Field ``number`` of ``segment`` (the ``row``-th of its kind) as a time, else
+        ``default``."""
         text = segment.raw(number)
         if not text:
             return default
@@ -268,7 +270,7 @@ class _Reader:
             try:
                 moment = _moment(segment.field(number), self.zone) or default
             except Hl7ParseError as error:
-                raise PcdRejected(f"{where}: {error}") from None
+                raise PcdRejected(f"{segment.id} {row}, field {number}: {error}") from None
             self._times[text] = moment
         return moment
 
@@ -277,7 +279,7 @@ class _Reader:
         groups: list[tuple[Segment, list[Segment], datetime]] = []
         for segment in self.message.segments:
             if segment.id == "OBR":
-                at = self._time(segment, 7, f"OBR {len(groups) + 1}, field 7", self.sent_at)
+                at = self._time(segment, 7, len(groups) + 1, self.sent_at)
                 groups.append((segment, [], at))
             elif segment.id == "OBX":
                 if not groups:
@@ -311,11 +313,7 @@ class _Reader:
             device = own_device or parent_device
             if own_device and not self.device_seen:
                 self.device_seen = own_device
-            at = (
-                self._time(row, 14, f"OBX {number}, field 14", parent_at)
-                if fields[14]
-                else parent_at
-            )
+            at = self._time(row, 14, number, parent_at) if fields[14] else parent_at
             inherited[containment] = (device, at)
             yield row, fields, number, containment, device, at
 
@@ -323,10 +321,11 @@ class _Reader:
         for _obr, rows, group_at in self._rows():
             rates: dict[str, int] = {}
             waves: list[tuple[Segment, int, str, str, datetime]] = []
-            escape = self.message.delimiters.escape
+            delimiters = self.message.delimiters
+            escape = delimiters.escape
             for row, fields, number, containment, device, at in self._walk(rows, group_at):
                 value_type = fields[2]
-                code, name = _code(row, 3)
+                code, name = _coded(fields[3], delimiters)
                 if "-" in fields[3]:  # cheap test first: MDIL codes are "pppp-cccc"
                     local = row.component(3, 1)
                     if mdc.mdil_code(local) is not None:
@@ -347,24 +346,24 @@ class _Reader:
                 term, mapped = mdc.resolve(code, name)
                 if mapped:
                     self.mappings.append(mapped)
-                unit_code, unit = _code(row, 6)
+                unit_code, unit = _coded(fields[6], delimiters)
                 raw_value = fields[5]
                 if escape in raw_value:
                     raw_value = row.field(5)
                 status = fields[11]
                 self.numerics.append(
-                    Numeric(
-                        code=term.code if term else code,
-                        name=term.name if term else name,
-                        value=parse_numeric(raw_value),
-                        raw_value=raw_value,
-                        unit=unit or (term.unit if term else ""),
-                        unit_code=unit_code or (term.unit_code if term else None),
-                        observed_at=at,
-                        device=device,
-                        containment=containment,
-                        status=status if escape not in status else row.field(11),
-                        mapped_from=f"{code} {name}" if mapped else "",
+                    Numeric(  # by position, in the fields' order: a third cheaper to build
+                        term.code if term else code,
+                        term.name if term else name,
+                        parse_numeric(raw_value),
+                        raw_value,
+                        unit or (term.unit if term else ""),
+                        unit_code or (term.unit_code if term else None),
+                        at,
+                        device,
+                        containment,
+                        status if escape not in status else row.field(11),
+                        f"{code} {name}" if mapped else "",
                     )
                 )
             for row, number, containment, device, at in waves:
