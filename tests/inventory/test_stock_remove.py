@@ -341,3 +341,19 @@ def test_a_witness_holding_a_licensed_role_among_others_may_witness(
 ) -> None:
     both = make_staff("desk_and_nurse", Role.FRONT_DESK, Role.NURSE)
     assert _return_with(vials[0], personas["prescriber"], witness(both)).witness == both
+
+
+def test_a_deactivated_witness_is_refused_even_with_the_right_password(
+    personas: dict[str, User], vials: list[Container]
+) -> None:
+    nurse = personas["nurse"]
+    nurse.is_active = False
+    nurse.save(update_fields=["is_active"])
+    with pytest.raises(ValidationError) as refused:
+        _return_with(vials[0], personas["custodian"], witness(nurse))
+    assert refused.value.message_dict == {
+        "witness": [witness_rules.WITNESS_REFUSED.format(reason=SIGN_IN_FAILED)]
+    }
+    [failure] = AuditEntry.objects.filter(action=AuditAction.SIGN_IN_FAILED)
+    assert failure.detail["failure"] == "inactive"
+    assert StockEntry.objects.exclude(kind=EntryKind.RECEIVED).count() == 0
