@@ -109,8 +109,7 @@ def controlled_substance_figures() -> list[HomeFigure]:
 
 
 CONTROLLED_SUBSTANCES_TEXT = (
-    "Stock on hand by vial and lot, whether every lot balances, receipts, syringes awaiting "
-    "their waste witness, expiry warnings, the open count and discrepancies."
+    "Stock by vial and lot, receipts, counts and discrepancies, and the logs an inspector reads."
 )
 
 HOME_CARDS: list[HomeCard] = [

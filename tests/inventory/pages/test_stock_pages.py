@@ -79,7 +79,10 @@ def test_receiving_three_vials_shows_1500_mg_and_30_ml_on_the_dashboard(
     assert dashboard.context["total_ml"] == Decimal("30.00")
     html = text_of(dashboard)
     assert '<p class="glance-value" id="total-mg">1500.00</p>' in html
-    assert '<p class="glance-value" id="total-ml">30.00</p>' in html
+    assert (
+        '<span id="total-ml">30.00</span> mL in <span id="total-containers">3</span> containers'
+        in html
+    )
     assert "0409-2053-10" in html
     assert html.count('<span class="badge badge-ok">Sealed</span>') == 3
     [lot] = dashboard.context["lots"]
@@ -686,8 +689,8 @@ def test_before_any_count_has_closed_a_count_is_due_now(personas: dict[str, User
     assert '<p class="glance-value verdict verdict-bad" id="count-due">Due now</p>' in html
     assert "No count has closed yet: count today." in html
     assert (
-        '<dd id="home-count-due"><span class="badge badge-danger">'
-        "Due now: no count has closed yet</span></dd>" in home
+        '<td id="home-count-due"><span class="badge badge-danger">'
+        "Due now: no count has closed yet</span></td>" in home
     )
 
 
@@ -711,6 +714,8 @@ def test_the_next_count_is_due_24_hours_after_the_last_closed_and_overdue_after_
     assert before.context["count_due"].due_at == COUNT_CLOSED_AT + timedelta(hours=24)
     assert before.context["count_overdue"] is False
     assert '<p class="glance-value" id="count-due">11 Mar 18:00</p>' in text_of(before)
+    assert 'verdict-bad" id="open-discrepancies">1</p>' in text_of(before)
+    assert "K2611A-02 (-5.00 mg, count #1)</a>." in text_of(before)
     assert "Next count due 11 Mar 2026 18:00</span> The last closed 10 Mar 2026 18:00." in (
         text_of(before)
     )
@@ -774,18 +779,40 @@ def test_the_home_cards_show_the_records_live_figures_to_those_who_keep_or_read_
     assert drawn_mg == Decimal("36.50")
     for role in ("custodian", "prescriber", "clinic_lead"):
         html = homes[role]
-        assert f'<dd id="home-on-hand"><strong>{on_hand} mg base in 3 containers</strong>' in html
-        assert '<dd id="home-awaiting"><span class="badge badge-warn">1</span></dd>' in html
-        assert '<dd id="home-discrepancies"><span class="badge badge-danger">1</span></dd>' in html
+        assert f'<td id="home-on-hand"><strong>{on_hand} mg base in 3 containers</strong>' in html
+        assert '<td id="home-awaiting"><span class="badge badge-warn">1</span></td>' in html
+        assert '<td id="home-discrepancies"><span class="badge badge-danger">1</span></td>' in html
         assert (
-            '<dd id="home-expiry"><span class="badge badge-warn">1 lot expiring soon</span></dd>'
+            '<td id="home-expiry"><span class="badge badge-warn">1 lot expiring soon</span></td>'
             in html
         )
-        assert '<dd id="home-count-due"><span class="badge badge-ok">Due 11 Mar 18:00</span>' in (
+        assert '<td id="home-count-due"><span class="badge badge-ok">Due 11 Mar 18:00</span>' in (
             html
         )
         # One card with figures, even for a role that holds two of these roles' cards.
-        assert html.count('class="facts compact home-figures"') == 1
+        assert html.count('class="data home-figures"') == 1
     for role in ("nurse", "front_desk"):
         assert "home-figures" not in homes[role]
         assert "home-on-hand" not in homes[role]
+
+
+def test_an_accounted_syringes_draw_offers_no_correction_and_a_loss_links_its_discrepancy(
+    personas: dict[str, User],
+) -> None:
+    from tests.inventory.reports_support import month
+
+    known = month(personas)  # R2603A-01 gave 0.60 mL to the accounted syringe
+    vial = known.containers["R2603A-01"]
+    drawn = StockEntry.objects.get(container=vial, kind=EntryKind.DRAWN)
+    received = StockEntry.objects.get(container=vial, kind=EntryKind.RECEIVED)
+    lost = StockEntry.objects.get(kind=EntryKind.LOST)
+
+    html = text_of(client_for(personas["custodian"]).get(f"/inventory/containers/{vial.pk}/"))
+    lost_html = text_of(
+        client_for(personas["custodian"]).get(f"/inventory/containers/{lost.container_id}/")
+    )
+
+    assert f'aria-label="Correct entry {received.pk}"' in html
+    assert f'aria-label="Correct entry {drawn.pk}"' not in html
+    discrepancy_url = reverse("inventory:discrepancy_detail", args=[known.discrepancy.pk])
+    assert f'From <a href="{discrepancy_url}">discrepancy {known.discrepancy.pk}</a>.' in lost_html

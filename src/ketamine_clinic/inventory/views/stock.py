@@ -52,6 +52,7 @@ from ketamine_clinic.inventory.models import (
     StockEntry,
     StorageLocation,
     Supplier,
+    SyringeAccount,
 )
 from ketamine_clinic.inventory.policies import (
     INVENTORY_READERS,
@@ -490,13 +491,23 @@ def _entry_rows(container: Container) -> list[EntryRow]:
         .prefetch_related("corrections")
         .order_by("at", "id")
     )
+    rows = list(entries)
+    # A syringe's draws are final once it is accounted for (stock.entry_correct refuses
+    # them): offer no "Correct" link that could only be refused.
+    accounted = set(
+        SyringeAccount.objects.filter(
+            preparation_id__in={e.preparation_id for e in rows if e.preparation_id}
+        ).values_list("preparation_id", flat=True)
+    )
     return [
         EntryRow(
             entry=entry,
             ml=ledger.mg_of(entry.mg / strength),
-            correctable=entry.corrects_id is None and entry.kind in stock.CORRECTABLE,
+            correctable=entry.corrects_id is None
+            and entry.kind in stock.CORRECTABLE
+            and entry.preparation_id not in accounted,
         )
-        for entry in entries
+        for entry in rows
     ]
 
 
