@@ -524,3 +524,73 @@ def test_every_milligram_from_the_delivery_to_the_inspectors_logs(
 
     # The refused forms answered 422, which Chromium logs; nothing else may be there.
     assert [e for e in tab.console.errors if "status of 422" not in e] == []
+
+
+def test_the_custodians_reference_pages_on_a_tablet(
+    visit: Tab,  # noqa: F811  # the imported fixture, requested by name
+) -> None:
+    """Every stock page a custodian opens, at tablet width, with one refusal each where a
+    form can refuse: the screenshots are for looking at (tests/artifacts/)."""
+    tab, page = visit, visit.page
+    page.set_viewport_size(TABLET)
+    custodian = make_staff("whitford", Role.CUSTODIAN)
+    TOTPDevice.objects.create(user=custodian, name="Phone", confirmed=True)
+    make_staff("okafor", Role.NURSE)
+    setup = set_up(custodian)
+    receipt = setup.receive(containers=2)
+    received = StockEntry.objects.filter(kind=EntryKind.RECEIVED).order_by("id").first()
+    assert received is not None
+    _sign_in(tab, custodian)
+
+    tab.goto("/inventory/registration/")
+    expect(page.get_by_role("heading", name="DEA registration", level=1)).to_be_visible()
+    expect(page.locator("main")).to_contain_text("BK1234563")
+    tab.screenshot("registration")
+
+    tab.goto("/inventory/suppliers/")
+    expect(
+        page.get_by_role("row", name=re.compile("Synthetic Pharma Distribution"))
+    ).to_be_visible()
+    page.get_by_label("DEA number").fill("PA7352015")  # the check digit is 4
+    page.get_by_label("Name").fill("Second Distributor")
+    page.get_by_label("Address").fill("1 Wharf Lane")
+    page.get_by_role("button", name=re.compile("Add")).click()
+    expect(page.get_by_text("PA7352015 fails the DEA check digit")).to_be_visible()
+    tab.screenshot("suppliers-refused")
+
+    tab.goto("/inventory/products/")
+    expect(page.locator("main")).to_contain_text("0409-2053-10")
+    expect(page.locator("main")).to_contain_text("57.65")
+    tab.screenshot("products")
+
+    tab.goto("/inventory/locations/")
+    expect(page.locator("main")).to_contain_text("Safe A")
+    tab.screenshot("locations")
+
+    tab.goto("/inventory/receive/")
+    page.get_by_label("Product").select_option(label=str(setup.product))
+    page.locator("#id_lot_number").fill("K2611B")
+    page.get_by_label("Expiry date").fill(f"{timezone.localdate() - timedelta(days=1)}")
+    page.get_by_label("Supplier").select_option(label=setup.supplier.name)
+    page.get_by_label("Invoice number").fill("INV-2612")
+    page.get_by_label("Number of containers").fill("1")
+    page.get_by_label("Stored in").select_option(label="Safe A")
+    page.get_by_role("button", name="Receive").click()
+    expect(page.get_by_text("before it was received: do not accept it")).to_be_visible()
+    tab.screenshot("receive-refused")
+
+    tab.goto(f"/inventory/receipts/{receipt.pk}/")
+    expect(page.locator("#received-mg")).to_have_text("1000.00")
+    tab.screenshot("receipt")
+
+    tab.goto(f"/inventory/entries/{received.pk}/correct")
+    expect(page.get_by_role("heading", name=f"Correct entry {received.pk}")).to_be_visible()
+    page.get_by_label(re.compile("Difference")).fill("-10")
+    page.get_by_label(re.compile("Why|Reason")).fill("Vial label misread at receipt.")
+    page.get_by_label("Witness's username").fill("okafor")
+    page.get_by_label("Witness's password").fill("not-the-password")
+    page.get_by_role("button", name=re.compile("correction", re.IGNORECASE)).click()
+    expect(page.get_by_text("were not accepted")).to_be_visible()
+    assert StockEntry.objects.filter(corrects__isnull=False).count() == 0
+    tab.screenshot("correct-refused")
+    assert [e for e in tab.console.errors if "status of 422" not in e] == []

@@ -813,6 +813,10 @@ def test_an_accounted_syringes_draw_offers_no_correction_and_a_loss_links_its_di
     )
 
     assert f'aria-label="Correct entry {received.pk}"' in html
+    assert (
+        '<p class="print-only" id="print-registrant">Ketamine Clinic · Harbour Ketamine Clinic '
+        '(synthetic), DEA <span class="dea">BK1234563</span> · printed ' in html
+    )
     assert f'aria-label="Correct entry {drawn.pk}"' not in html
     discrepancy_url = reverse("inventory:discrepancy_detail", args=[known.discrepancy.pk])
     assert f'From <a href="{discrepancy_url}">discrepancy {known.discrepancy.pk}</a>.' in lost_html

@@ -540,6 +540,8 @@ def _container_page(
             "on_hand_ml": ledger.mg_of(on_hand / strength),
             "buckets": buckets,
             "rows": _entry_rows(container),
+            # Printed at the top: whose record this is, for an inspector's copy.
+            "registration": stock.current_registration(),
             "keeper": _keeper(user),
             "remove_form": remove_form or RemoveForm(),
             "two_witness_rule": (
