@@ -31,7 +31,7 @@ from django.db import connection, transaction
 from ketamine_clinic.accounts.enums import Role
 from ketamine_clinic.accounts.models import RoleGrant, User
 from ketamine_clinic.inventory import ledger
-from ketamine_clinic.inventory.enums import Bucket, EntryKind
+from ketamine_clinic.inventory.enums import Bucket, DiscrepancyOutcome, EntryKind
 from ketamine_clinic.inventory.models import (
     Container,
     Count,
@@ -41,8 +41,13 @@ from ketamine_clinic.inventory.models import (
     StockEntry,
     SyringeAccount,
 )
-from ketamine_clinic.inventory.services import use
-from ketamine_clinic.inventory.services.counts import count_close, count_enter, count_start
+from ketamine_clinic.inventory.services import counts, use
+from ketamine_clinic.inventory.services.counts import (
+    count_close,
+    count_enter,
+    count_start,
+    discrepancy_resolve,
+)
 from ketamine_clinic.inventory.services.stock import stock_receive
 from ketamine_clinic.inventory.services.use import DrawLine, syringe_account, syringe_draw
 from ketamine_clinic.orders.models import InfusionOrder, SyringePreparation
@@ -71,6 +76,7 @@ class Committed:
     keeper: int
     prescriber: int
     nurse: int
+    lead: int
     preparations: list[int]
 
 
@@ -88,10 +94,11 @@ def _committed_setup() -> Committed:
         keeper = _user("race_inv_custodian", Role.CUSTODIAN)
         prescriber = _user("race_inv_prescriber", Role.PRESCRIBER)
         nurse = _user("race_inv_nurse", Role.NURSE)
+        lead = _user("race_inv_lead", Role.CLINIC_LEAD)
         [vial] = Stock(keeper).receive("RACE01", containers=1)
         order = cheap_order(prescriber, state=VisitState.RECOVERY)
         preparations = [preparation(order, nurse).pk for _ in range(PREPARATIONS)]
-    return Committed(vial.pk, keeper.pk, prescriber.pk, nurse.pk, preparations)
+    return Committed(vial.pk, keeper.pk, prescriber.pk, nurse.pk, lead.pk, preparations)
 
 
 def _remove_committed() -> None:
@@ -248,14 +255,14 @@ def test_eight_nurses_drawing_at_once_never_take_more_than_the_vial(
 # ---- a count closing while someone draws ------------------------------------------------
 
 
-def _counted_in_full(ids: Committed) -> int:
-    """A count in which both keepers saw the sealed vial: 10.00 mL."""
+def _counted_in_full(ids: Committed, ml: str = "10.00") -> int:
+    """A count in which both keepers saw the sealed vial: 10.00 mL (or `ml`)."""
 
     def make() -> int:
         count = count_start(by=User.objects.get(pk=ids.keeper))
         vial = Container.objects.get(pk=ids.vial)
         for who in (ids.keeper, ids.prescriber):
-            count_enter(count, by=User.objects.get(pk=who), container=vial, counted_ml=D("10.00"))
+            count_enter(count, by=User.objects.get(pk=who), container=vial, counted_ml=D(ml))
         return count.pk
 
     return on_own_connection(make)
@@ -309,6 +316,43 @@ def test_a_draw_during_a_count_closing_waits_and_the_count_matches_the_record_be
     assert _lines_and_discrepancies(count_pk) == ([(D("500.00"), D("500.00"))], [])
     balance = _balance(ids.vial)
     assert (balance[Bucket.ON_HAND], balance[Bucket.IN_SYRINGE]) == (D("200.00"), D("300.00"))
+
+
+@pytest.mark.postgres
+def test_a_count_closed_twice_at_once_closes_once(committed: Committed) -> None:
+    ids = committed
+    count_pk = _counted_in_full(ids)
+    a, b = _first_holds_then_second(lambda: _close(ids, count_pk), lambda: _close(ids, count_pk))
+    a.outcome()
+    assert _refusal_of(b) == {"count": [counts.COUNT_CLOSED]}
+    assert on_own_connection(lambda: CountClosure.objects.filter(count_id=count_pk).count()) == 1
+
+
+@pytest.mark.postgres
+def test_a_loss_resolved_twice_at_once_takes_the_missing_mg_off_once(
+    committed: Committed,
+) -> None:
+    ids = committed
+    count_pk = _counted_in_full(ids, ml="9.00")  # 50.00 mg short
+    on_own_connection(lambda: _close(ids, count_pk))
+
+    def resolve() -> object:
+        discrepancy = Discrepancy.objects.get(line__closure__count_id=count_pk)
+        return discrepancy_resolve(
+            discrepancy,
+            by=User.objects.get(pk=ids.lead),
+            outcome=DiscrepancyOutcome.LOSS,
+            notes="Vial cracked in the safe",
+        )
+
+    a, b = _first_holds_then_second(resolve, resolve)
+    a.outcome()
+    assert _refusal_of(b) == {"discrepancy": [counts.RESOLVE_DONE]}
+    lost = on_own_connection(
+        lambda: list(StockEntry.objects.filter(kind=EntryKind.LOST).values_list("mg", flat=True))
+    )
+    assert lost == [D("50.00")]
+    assert _balance(ids.vial)[Bucket.ON_HAND] == D("450.00")
 
 
 # ---- two people closing one syringe -----------------------------------------------------
