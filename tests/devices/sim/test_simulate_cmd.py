@@ -32,8 +32,10 @@ async def test_a_room_runs_by_hand_and_prints_a_line_a_minute() -> None:
     assert process.returncode == 0, err.decode()
     lines = out.decode().splitlines()
     minute_lines = [line for line in lines if line.startswith("room 3 ")]
-    # A line at each simulated minute (and a last one when the run ends).
-    assert [line.split()[2] for line in minute_lines[:2]] == ["1:00", "2:00"]
+    # A line at each simulated minute (and a last one when the run ends). At 300x a few
+    # milliseconds of a busy machine are a simulated second, so the seconds may be 01.
+    assert [line.split()[2].split(":")[0] for line in minute_lines[:2]] == ["1", "2"]
+    assert all(line.split()[2].split(":")[1] in {"00", "01", "02"} for line in minute_lines[:2])
     assert len(minute_lines) >= 3
     assert "ILLUSTRATIVE" in out.decode()
     assert "pump running 52.5 mL/h" in minute_lines[0]
