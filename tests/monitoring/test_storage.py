@@ -8,6 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.db.models import ProtectedError
 from hypothesis import given
 from hypothesis import strategies as st
@@ -20,6 +21,7 @@ from ketamine_clinic.monitoring.storage import (
     decode_samples,
     encode_samples,
     storable,
+    stored_hashes_query,
 )
 from ketamine_clinic.visits.models import Visit
 from tests.monitoring.support import (
@@ -125,6 +127,22 @@ def test_a_resend_is_recognised_by_its_own_sender_and_control_id_not_a_mix(db: N
         (Outcome.DUPLICATE, False),
     ]
     assert DeviceMessage.objects.count() == 4
+
+
+def test_the_resend_lookup_probes_the_unique_index_not_the_whole_table(db: None) -> None:
+    keys = [(f"Monitor^{n:016X}^EUI-64|", f"c{n}") for n in range(50)]
+    sql, params = stored_hashes_query(connection.vendor, keys)
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            plan = " / ".join(str(row[-1]) for row in cursor.fetchall())
+            assert "SEARCH m USING COVERING INDEX" in plan, plan
+            assert "SCAN m" not in plan, plan
+        else:
+            cursor.execute("SET LOCAL enable_seqscan = off")  # an empty table is cheap to scan
+            cursor.execute(f"EXPLAIN {sql}", params)
+            plan = " / ".join(str(row[0]) for row in cursor.fetchall())
+            assert "monitoring_message_once" in plan, plan
 
 
 def test_a_visit_with_device_rows_cannot_be_deleted(personas: dict[str, User]) -> None:

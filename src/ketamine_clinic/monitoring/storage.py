@@ -357,26 +357,34 @@ _PAIRS_PER_QUERY = 400  # SQLite's older limit is 999 parameters a statement
 
 def _stored_hashes(keys: Sequence[tuple[str, str]]) -> list[tuple[str, str, str]]:
     """(sender, control id, content hash) of every stored message under ``keys``."""
-    if not keys:
-        return []
-    table = DeviceMessage._meta.db_table
     found: list[tuple[str, str, str]] = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(
-                f'SELECT m."sender", m."control_id", m."content_sha256" FROM "{table}" m '  # noqa: S608 - our table
-                "JOIN unnest(%s::text[], %s::text[]) AS k(sender, control_id) "
-                'ON m."sender" = k.sender AND m."control_id" = k.control_id',
-                [[k[0] for k in keys], [k[1] for k in keys]],
-            )
-            return [(str(a), str(b), str(c)) for a, b, c in cursor.fetchall()]
-        for start in range(0, len(keys), _PAIRS_PER_QUERY):
-            chunk = keys[start : start + _PAIRS_PER_QUERY]
-            pairs = ", ".join(["(%s, %s)"] * len(chunk))
-            cursor.execute(
-                f'SELECT "sender", "control_id", "content_sha256" FROM "{table}" '  # noqa: S608 - our table
-                f'WHERE ("sender", "control_id") IN (VALUES {pairs})',
-                [value for key in chunk for value in key],
-            )
+            chunks = [keys] if keys else []
+        else:
+            chunks = [keys[i : i + _PAIRS_PER_QUERY] for i in range(0, len(keys), _PAIRS_PER_QUERY)]
+        for chunk in chunks:
+            sql, params = stored_hashes_query(connection.vendor, chunk)
+            cursor.execute(sql, params)
             found += [(str(a), str(b), str(c)) for a, b, c in cursor.fetchall()]
     return found
+
+
+def stored_hashes_query(vendor: str, keys: Sequence[tuple[str, str]]) -> tuple[str, list[Any]]:
+    """The lookup of ``keys`` as a join, so that each pair is one probe of the unique
+    index: ``(sender, control_id) IN (VALUES ...)`` made SQLite scan the table, as
+    ``sender IN (...) AND control_id IN (...)`` made PostgreSQL."""
+    table = DeviceMessage._meta.db_table
+    columns = 'm."sender", m."control_id", m."content_sha256"'
+    if vendor == "postgresql":
+        return (
+            f"SELECT {columns} FROM unnest(%s::text[], %s::text[]) AS k(sender, control_id) "  # noqa: S608 - our table
+            f'JOIN "{table}" m ON m."sender" = k.sender AND m."control_id" = k.control_id',
+            [[k[0] for k in keys], [k[1] for k in keys]],
+        )
+    pairs = ", ".join(["(%s, %s)"] * len(keys))
+    return (
+        f"WITH k(sender, control_id) AS (VALUES {pairs}) SELECT {columns} FROM k "  # noqa: S608 - our table
+        f'JOIN "{table}" m ON m."sender" = k.sender AND m."control_id" = k.control_id',
+        [value for key in keys for value in key],
+    )
