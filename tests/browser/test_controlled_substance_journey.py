@@ -356,7 +356,7 @@ def test_every_milligram_from_the_delivery_to_the_inspectors_logs(
         page.get_by_role("button", name="Close the count").click()
         expect(page.get_by_text("The count was not closed:")).to_be_visible()
         expect(
-            page.get_by_text("1 discrepancy(ies) from earlier counts are not resolved (K2611A-02)")
+            page.get_by_text("A discrepancy from earlier counts is not resolved (K2611A-02)")
         ).to_be_visible()
         assert CountClosure.objects.count() == 1
         tab.screenshot("next-count-refused")

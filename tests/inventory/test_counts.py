@@ -141,7 +141,7 @@ def test_a_difference_opens_a_discrepancy_that_blocks_the_next_count_until_resol
 
     second = count_start(by=keeper)
     _both_count(second, personas, {a: "9.50", b: "10.00"})
-    unresolved = counts.COUNT_UNRESOLVED.format(n=1, labels="K2611A-01")
+    unresolved = counts.unresolved_blocker(["K2611A-01"])
     assert count_progress(second).blockers == [unresolved]
     with pytest.raises(ValidationError) as blocked:
         count_close(second, by=keeper)
@@ -295,3 +295,54 @@ def test_count_start_and_enter_refusals(personas: dict[str, User], vials: list[C
         count_close(count, by=keeper)
     assert closed_twice.value.message_dict == {"count": [counts.COUNT_CLOSED]}
     assert ledger.container_buckets([b.pk])[b.pk][Bucket.RETURNED] == D("500.00")
+
+
+def test_a_vial_recorded_lost_and_found_at_the_next_count_is_put_back_by_the_lead(
+    personas: dict[str, User], vials: list[Container]
+) -> None:
+    a, b = vials
+    lead = personas["clinic_lead"]
+    count = count_start(by=personas["custodian"])
+    _both_count(count, personas, {a: "9.00", b: "10.00"})  # 50.00 mg short on A
+    count_close(count, by=personas["custodian"])
+    [short] = unresolved_discrepancies()
+    discrepancy_resolve(short, by=lead, outcome=DiscrepancyOutcome.LOSS, notes="Not found")
+    assert ledger.container_buckets([a.pk])[a.pk][Bucket.ON_HAND] == D("450.00")
+
+    # The vial's missing millilitre was a second vial's label misread; it turns up whole.
+    again = count_start(by=personas["custodian"])
+    _both_count(again, personas, {a: "10.00", b: "10.00"})
+    count_close(again, by=personas["custodian"])
+    [surplus] = unresolved_discrepancies()
+    assert surplus.difference_mg == D("50.00")
+    with pytest.raises(ValidationError) as refused:
+        discrepancy_resolve(surplus, by=lead, outcome=DiscrepancyOutcome.LOSS, notes="n")
+    assert refused.value.message_dict == {"outcome": [counts.RESOLVE_LOSS_SURPLUS]}
+
+    discrepancy_resolve(
+        surplus, by=lead, outcome=DiscrepancyOutcome.FOUND, notes="Found behind the safe's shelf"
+    )
+    buckets = ledger.container_buckets([a.pk])[a.pk]
+    assert (buckets[Bucket.ON_HAND], buckets[Bucket.LOST]) == (D("500.00"), D("0.00"))
+    [loss] = StockEntry.objects.filter(container=a, kind=EntryKind.LOST, corrects__isnull=True)
+    [reversal] = loss.corrections.all()
+    assert (reversal.mg, reversal.discrepancy_id, reversal.by) == (D("-50.00"), surplus.pk, lead)
+    [balance] = lot_balances()
+    assert balance.balances
+
+
+def test_found_stock_needs_a_recorded_loss_to_reverse(
+    personas: dict[str, User], vials: list[Container]
+) -> None:
+    a, b = vials
+    count = count_start(by=personas["custodian"])
+    _both_count(count, personas, {a: "10.00", b: "9.00"})  # B short, no loss recorded
+    count_close(count, by=personas["custodian"])
+    [short] = unresolved_discrepancies()
+    before = row_counts(*LEDGER_MODELS, DiscrepancyResolution)
+    with pytest.raises(ValidationError) as refused:
+        discrepancy_resolve(
+            short, by=personas["clinic_lead"], outcome=DiscrepancyOutcome.FOUND, notes="n"
+        )
+    assert refused.value.message_dict == {"outcome": [counts.RESOLVE_FOUND_SHORTFALL]}
+    assert row_counts(*LEDGER_MODELS, DiscrepancyResolution) == before

@@ -15,7 +15,6 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from ketamine_clinic.accounts.enums import Role
 from ketamine_clinic.accounts.models import User
 from ketamine_clinic.accounts.selectors import is_locked
-from ketamine_clinic.accounts.services.sign_in import CODE_WRONG, SIGN_IN_FAILED
 from ketamine_clinic.audit.enums import AuditAction
 from ketamine_clinic.audit.models import AuditEntry
 from ketamine_clinic.inventory import witness as witness_rules
@@ -244,9 +243,7 @@ def test_a_wrong_password_is_refused_audited_and_counts_towards_the_lock(
     before = row_counts(*LEDGER_MODELS)
     with pytest.raises(ValidationError) as refused:
         _return_with(vials[0], keeper, witness(nurse, password="not-the-password"))
-    assert refused.value.message_dict == {
-        "witness": [witness_rules.WITNESS_REFUSED.format(reason=SIGN_IN_FAILED)]
-    }
+    assert refused.value.message_dict == {"witness": [witness_rules.WITNESS_REFUSED]}
     assert row_counts(*LEDGER_MODELS) == before
     [failure] = AuditEntry.objects.filter(action=AuditAction.SIGN_IN_FAILED)
     assert (failure.actor, failure.detail["failure"]) == (nurse, "wrong_password")
@@ -270,9 +267,7 @@ def test_an_unknown_witness_is_refused_like_a_wrong_password(
 ) -> None:
     with pytest.raises(ValidationError) as refused:
         _return_with(vials[0], personas["custodian"], WitnessCredentials("nobody", "pw"))
-    assert refused.value.message_dict == {
-        "witness": [witness_rules.WITNESS_REFUSED.format(reason=SIGN_IN_FAILED)]
-    }
+    assert refused.value.message_dict == {"witness": [witness_rules.WITNESS_REFUSED]}
 
 
 def _code(device: TOTPDevice) -> str:
@@ -293,9 +288,7 @@ def test_a_witness_with_an_authenticator_must_enter_a_valid_code(
     wrong = f"{(int(valid) + 1) % 1_000_000:06d}"
     with pytest.raises(ValidationError) as bad_code:
         _return_with(vials[0], keeper, witness(nurse, code=wrong))
-    assert bad_code.value.message_dict == {
-        "witness": [witness_rules.WITNESS_REFUSED.format(reason=CODE_WRONG)]
-    }
+    assert bad_code.value.message_dict == {"witness": [witness_rules.WITNESS_CODE_REFUSED]}
     assert row_counts(*LEDGER_MODELS) == before
     failure = AuditEntry.objects.filter(action=AuditAction.SIGN_IN_FAILED).get()
     assert failure.detail["failure"] == "wrong_code"
@@ -351,9 +344,7 @@ def test_a_deactivated_witness_is_refused_even_with_the_right_password(
     nurse.save(update_fields=["is_active"])
     with pytest.raises(ValidationError) as refused:
         _return_with(vials[0], personas["custodian"], witness(nurse))
-    assert refused.value.message_dict == {
-        "witness": [witness_rules.WITNESS_REFUSED.format(reason=SIGN_IN_FAILED)]
-    }
+    assert refused.value.message_dict == {"witness": [witness_rules.WITNESS_REFUSED]}
     [failure] = AuditEntry.objects.filter(action=AuditAction.SIGN_IN_FAILED)
     assert failure.detail["failure"] == "inactive"
     assert StockEntry.objects.exclude(kind=EntryKind.RECEIVED).count() == 0

@@ -79,6 +79,8 @@ class DiscrepancyOutcome(models.TextChoices):
     COUNT_ERROR = "count_error", "Miscount: the record stands"
     RECORD_CORRECTED = "record_corrected", "A record was wrong and has been corrected"
     LOSS = "loss", "Loss or theft confirmed (DEA Form 106)"
+    # A vial recorded lost that turns up: the lead, who confirmed the loss, reverses it.
+    FOUND = "found", "Stock recorded lost has been found: the loss is reversed"
 
 
 class StrengthBasis(models.TextChoices):

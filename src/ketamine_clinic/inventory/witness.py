@@ -24,7 +24,14 @@ from ketamine_clinic.accounts.services.sign_in import (
 from ketamine_clinic.inventory.policies import WITNESS_ROLES
 
 WITNESS_MISSING = "Enter the witness's username and password."
-WITNESS_REFUSED = "The witness's username and password were not accepted: {reason}"
+WITNESS_REFUSED = (
+    "The witness's username and password were not accepted: the witness should check them "
+    "and type them again. After repeated failures their account is locked for a while."
+)
+WITNESS_CODE_REFUSED = (
+    "The witness's code was not accepted: the witness should type the newest 6-digit code "
+    "from their authenticator (after repeated failures their account is locked for a while)."
+)
 WITNESS_CODE_MISSING = "The witness has an authenticator: enter their 6-digit code too."
 WITNESS_IS_ACTOR = "The witness must be a different person from the one who acts."
 WITNESS_TWICE = "The two witnesses must be two different people."
@@ -53,16 +60,22 @@ def witness_confirm(
     """The confirmed witness, or a ValidationError on `field` saying what is wrong."""
     if credentials is None or not credentials.username.strip() or not credentials.password:
         raise ValidationError({field: WITNESS_MISSING})
+    # Sign-in's own messages speak to the person signing in; the witness's refusal is
+    # read by the actor, so it is worded for them (and, like sign-in's, says the same
+    # whatever was wrong with the username and password).
     try:
         witness = sign_in_check_password(
             username=credentials.username.strip(), password=credentials.password
         )
-        if confirmed_device(user=witness) is not None:
-            if not credentials.code.strip():
-                raise ValidationError({field: WITNESS_CODE_MISSING})
+    except SignInRefused:
+        raise ValidationError({field: WITNESS_REFUSED}) from None
+    if confirmed_device(user=witness) is not None:
+        if not credentials.code.strip():
+            raise ValidationError({field: WITNESS_CODE_MISSING})
+        try:
             sign_in_check_code(user=witness, token=credentials.code)
-    except SignInRefused as refused:
-        raise ValidationError({field: WITNESS_REFUSED.format(reason=refused.message)}) from None
+        except SignInRefused:
+            raise ValidationError({field: WITNESS_CODE_REFUSED}) from None
     if witness.pk == actor.pk:
         raise ValidationError({field: WITNESS_IS_ACTOR})
     if any(witness.pk == other.pk for other in not_also):

@@ -29,7 +29,7 @@ from ketamine_clinic.inventory.services.counts import (
     COUNT_ML,
     COUNT_ONE_COUNTER,
     COUNT_TIMING,
-    COUNT_UNRESOLVED,
+    unresolved_blocker,
 )
 from tests.conftest import client_for
 from tests.inventory.reports_support import receive
@@ -203,7 +203,7 @@ def test_an_unresolved_discrepancy_stops_the_next_count_closing(
         enter(client, count, figures(stock, R2603A_02="9.90"))
     status, html = close(keeper, count)
     assert status == 422
-    assert COUNT_UNRESOLVED.format(n=1, labels="R2603A-02") in html
+    assert unresolved_blocker(["R2603A-02"]) in html
     assert CountClosure.objects.count() == 1
     discrepancy = Discrepancy.objects.get()
     response = lead.post(

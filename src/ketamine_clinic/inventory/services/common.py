@@ -15,8 +15,16 @@ from ketamine_clinic.audit.services import audit_record
 
 def require_role(by: User, allowed: Collection[Role], doing: str) -> None:
     if not by.is_active or not (by.roles & frozenset(allowed)):
-        names = ", ".join(sorted(Role(role).label.lower() for role in allowed))
-        raise PermissionDenied(f"Only a {names} may {doing}.")
+        raise PermissionDenied(f"Only {who_may(allowed)} may {doing}.")
+
+
+def who_may(allowed: Collection[Role]) -> str:
+    """ "an inventory custodian or a prescriber": the roles as a sentence reads them."""
+    names = sorted(Role(role).label.lower() for role in allowed)
+    with_articles = [f"{'an' if name[0] in 'aeiou' else 'a'} {name}" for name in names]
+    if len(with_articles) == 1:
+        return with_articles[0]
+    return ", ".join(with_articles[:-1]) + " or " + with_articles[-1]
 
 
 def audit(

@@ -10,6 +10,7 @@ then no later count can close, so a difference cannot be buried under the next o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -48,8 +49,8 @@ COUNT_CLOSED = "This count is closed: start a new one."
 COUNT_NOT_IN_SCOPE = "{label} is not among the containers this count covers."
 COUNT_ML = "Enter the mL in the container: 0 or more, to two decimals, at most {most} mL."
 COUNT_UNRESOLVED = (
-    "{n} discrepancy(ies) from earlier counts are not resolved ({labels}): the clinic lead "
-    "must resolve them before another count can close."
+    "{what} from earlier counts {verb} not resolved ({labels}): the clinic lead must "
+    "resolve {them} before another count can close."
 )
 COUNT_ONE_COUNTER = "Two people must count: {missing}."
 COUNT_MISSING = "{who} has not counted {labels}."
@@ -57,6 +58,15 @@ COUNT_DISAGREE = "The two counts differ for {labels}: count those containers aga
 RESOLVE_DONE = "This discrepancy is already resolved."
 RESOLVE_NOTES = "Write what the investigation found."
 RESOLVE_LOSS_SURPLUS = "More was counted than the record holds: a surplus cannot be a loss."
+RESOLVE_FOUND_SHORTFALL = "Less was counted than the record holds: nothing was found."
+RESOLVE_FOUND_NO_LOSS = (
+    "{label} has no confirmed loss to reverse: resolve the surplus as a miscount or a "
+    "corrected record."
+)
+RESOLVE_FOUND_MORE = (
+    "{surplus} mg more was counted in {label} than the record holds, but only {lost} mg "
+    "of it is recorded lost: correct the record for the rest."
+)
 RESOLVE_LOSS_GONE = (
     "{label} now holds {have} mg on hand, less than the {want} mg missing: "
     "correct the record instead."
@@ -146,6 +156,17 @@ def unresolved_discrepancies() -> list[Discrepancy]:
     )
 
 
+def unresolved_blocker(labels: list[str]) -> str:
+    """What stops a count closing while earlier discrepancies wait for the lead."""
+    one = len(labels) == 1
+    return COUNT_UNRESOLVED.format(
+        what="A discrepancy" if one else f"{len(labels)} discrepancies",
+        verb="is" if one else "are",
+        them="it" if one else "them",
+        labels=", ".join(labels),
+    )
+
+
 @dataclass(frozen=True)
 class CountProgress:
     """Where a count stands: who has counted what, and what stops it closing."""
@@ -161,8 +182,7 @@ def count_progress(count: Count) -> CountProgress:
     blockers: list[str] = []
     pending = unresolved_discrepancies()
     if pending:
-        labels = ", ".join(d.line.container.label for d in pending)
-        blockers.append(COUNT_UNRESOLVED.format(n=len(pending), labels=labels))
+        blockers.append(unresolved_blocker([d.line.container.label for d in pending]))
     counters = list(figures)
     if len(counters) < 2:
         missing = "nobody has counted yet" if not counters else "only one person has counted"
@@ -245,7 +265,8 @@ def discrepancy_resolve(
     notes: str,
     form_106_reference: str = "",
 ) -> DiscrepancyResolution:
-    """The lead's finding. A confirmed loss takes the missing mg off the record (LOST)."""
+    """The lead's finding. A confirmed loss takes the missing mg off the record (LOST);
+    stock found that an earlier loss took off is put back by correcting that loss."""
     require_role(by, DISCREPANCY_RESOLVERS, "resolve a count discrepancy")
     locked = (
         Discrepancy.objects.select_for_update()
@@ -283,6 +304,8 @@ def discrepancy_resolve(
             reference=form_106_reference.strip(),
             notes=notes.strip(),
         )
+    if outcome == DiscrepancyOutcome.FOUND:
+        loss_entry = _reverse_loss(locked, by=by, at=now, notes=notes.strip())
     resolution = DiscrepancyResolution.objects.create(
         discrepancy=locked,
         outcome=outcome,
@@ -303,3 +326,53 @@ def discrepancy_resolve(
         loss_entry=loss_entry.pk if loss_entry else "",
     )
     return resolution
+
+
+def _reverse_loss(discrepancy: Discrepancy, *, by: User, at: datetime, notes: str) -> StockEntry:
+    """Correct the container's loss entries by the surplus counted (newest loss first)."""
+    surplus = discrepancy.difference_mg
+    label = discrepancy.line.container.label
+    if surplus <= 0:
+        raise ValidationError({"outcome": RESOLVE_FOUND_SHORTFALL})
+    container = ledger.lock_containers([discrepancy.line.container_id])[
+        discrepancy.line.container_id
+    ]
+    losses = [
+        (entry, entry.mg + sum((c.mg for c in entry.corrections.all()), Decimal(0)))
+        for entry in StockEntry.objects.filter(
+            container=container, kind=EntryKind.LOST, corrects__isnull=True
+        )
+        .prefetch_related("corrections")
+        .order_by("-at", "-id")
+    ]
+    still_lost = sum((net for _, net in losses), Decimal(0))
+    if still_lost <= 0:
+        raise ValidationError({"outcome": RESOLVE_FOUND_NO_LOSS.format(label=label)})
+    if surplus > still_lost:
+        raise ValidationError(
+            {"outcome": RESOLVE_FOUND_MORE.format(surplus=surplus, label=label, lost=still_lost)}
+        )
+    balances = ledger.container_buckets([container.pk])[container.pk]
+    to_return = surplus
+    last: StockEntry | None = None
+    for entry, net in losses:
+        if to_return <= 0:
+            break
+        back = min(net, to_return)
+        if back <= 0:
+            continue
+        last = ledger.post(
+            container=container,
+            kind=EntryKind.LOST,
+            mg=-back,
+            by=by,
+            at=at,
+            balances=balances,
+            corrects=entry,
+            discrepancy=discrepancy,
+            notes=notes,
+        )
+        to_return -= back
+    if last is None:  # cannot happen: surplus > 0 and still_lost >= surplus
+        raise ValidationError({"outcome": RESOLVE_FOUND_NO_LOSS.format(label=label)})
+    return last

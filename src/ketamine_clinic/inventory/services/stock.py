@@ -327,8 +327,10 @@ def _remove(
     return entry
 
 
+# A loss is the clinic lead's finding (counts.discrepancy_resolve); only the lead reverses
+# it, when the stock turns up at a count (DiscrepancyOutcome.FOUND), never a stock keeper.
 CORRECTABLE = frozenset(
-    {EntryKind.RECEIVED, EntryKind.DRAWN, EntryKind.DISPOSED, EntryKind.RETURNED, EntryKind.LOST}
+    {EntryKind.RECEIVED, EntryKind.DRAWN, EntryKind.DISPOSED, EntryKind.RETURNED}
 )
 
 

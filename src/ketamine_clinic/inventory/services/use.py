@@ -148,15 +148,16 @@ def syringe_draw(
             )
             for pk, volume, mg in planned
         ]
-    audit(
-        AuditAction.CREATE,
-        by,
-        "stock_draw",
-        preparation.pk,
-        patient_id=order.visit.patient_id,
-        visit=order.visit_id,
-        draws=[f"{locked[pk].label}: {volume} mL = {mg} mg" for pk, volume, mg in planned],
-    )
+        # In the draw's transaction: the entries and their audit line commit together.
+        audit(
+            AuditAction.CREATE,
+            by,
+            "stock_draw",
+            preparation.pk,
+            patient_id=order.visit.patient_id,
+            visit=order.visit_id,
+            draws=[f"{locked[pk].label}: {volume} mL = {mg} mg" for pk, volume, mg in planned],
+        )
     return entries
 
 
