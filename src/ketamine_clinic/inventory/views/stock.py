@@ -10,10 +10,10 @@ prescribers and the clinic lead.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.conf import settings
@@ -70,6 +70,9 @@ WITNESS_ALIASES = {"witness": "witness_username", "second_witness": "second_witn
 READER_ROLES = INVENTORY_READERS.roles
 
 
+T = TypeVar("T")
+
+
 def _refused(
     form: forms.Form,
     error: ValidationError | PermissionDenied,
@@ -84,6 +87,26 @@ def _refused(
     for key, errors in error.error_dict.items():
         field = (aliases or {}).get(key, key)
         form.add_error(field if field in form.fields else None, errors)
+
+
+def _submitted(
+    request: HttpRequest,
+    form: forms.Form,
+    save: Callable[[dict[str, Any]], T],
+    done: Callable[[T], str],
+    then: str,
+) -> HttpResponse | None:
+    """The one path of every form here: a valid form goes to its service; success says
+    `done` and redirects to `then`; a refusal lands on the form (None: show it again)."""
+    if not form.is_valid():
+        return None
+    try:
+        saved = save(form.cleaned_data)
+    except (ValidationError, PermissionDenied) as error:
+        _refused(form, error)
+        return None
+    messages.success(request, done(saved))
+    return redirect(then)
 
 
 def _keeper(user: User) -> bool:
@@ -205,18 +228,17 @@ def registration_record(request: HttpRequest) -> HttpResponse:
     """POST only: a new registration (a renewal or a correction); the old rows stay."""
     user = staff_user(request)
     form = RegistrationForm(request.POST)
-    if form.is_valid():
-        try:
-            recorded = stock.registration_record(by=user, **form.cleaned_data)
-        except (ValidationError, PermissionDenied) as error:
-            _refused(form, error)
-        else:
-            messages.success(
-                request,
-                f"DEA registration {recorded.number} recorded, expiring "
-                f"{recorded.expires_on:%d %b %Y}.",
-            )
-            return redirect("inventory:registration")
+    response = _submitted(
+        request,
+        form,
+        lambda data: stock.registration_record(by=user, **data),
+        lambda recorded: (
+            f"DEA registration {recorded.number} recorded, expiring {recorded.expires_on:%d %b %Y}."
+        ),
+        "inventory:registration",
+    )
+    if response is not None:
+        return response
     return _registration_page(request, form, status=422)
 
 
@@ -250,14 +272,15 @@ def supplier_list(request: HttpRequest) -> HttpResponse:
 def supplier_add(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
     form = SupplierForm(request.POST)
-    if form.is_valid():
-        try:
-            added = stock.supplier_save(by=user, **form.cleaned_data)
-        except (ValidationError, PermissionDenied) as error:
-            _refused(form, error)
-        else:
-            messages.success(request, f"{added.name} added.")
-            return redirect("inventory:supplier_list")
+    response = _submitted(
+        request,
+        form,
+        lambda data: stock.supplier_save(by=user, **data),
+        lambda added: f"{added.name} added.",
+        "inventory:supplier_list",
+    )
+    if response is not None:
+        return response
     return _suppliers_page(request, form, status=422)
 
 
@@ -271,14 +294,15 @@ def supplier_edit(request: HttpRequest, supplier_id: int) -> HttpResponse:
         raise Http404("No such supplier.") from None
     if request.method == "POST":
         form = SupplierForm(request.POST)
-        if form.is_valid():
-            try:
-                stock.supplier_save(by=user, supplier=supplier, **form.cleaned_data)
-            except (ValidationError, PermissionDenied) as error:
-                _refused(form, error)
-            else:
-                messages.success(request, f"{supplier.name} saved.")
-                return redirect("inventory:supplier_list")
+        response = _submitted(
+            request,
+            form,
+            lambda data: stock.supplier_save(by=user, supplier=supplier, **data),
+            lambda saved: f"{saved.name} saved.",
+            "inventory:supplier_list",
+        )
+        if response is not None:
+            return response
     else:
         form = SupplierForm(
             initial={
@@ -326,26 +350,25 @@ def product_list(request: HttpRequest) -> HttpResponse:
 def product_add(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
     form = ProductForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            added = reference.product_add(
-                by=user,
-                name=data["name"],
-                ndc=data["ndc"],
-                strength_mg_per_ml=data["strength_mg_per_ml"],
-                strength_basis=StrengthBasis(data["strength_basis"]),
-                container_ml=data["container_ml"],
-            )
-        except (ValidationError, PermissionDenied) as error:
-            _refused(form, error)
-        else:
-            messages.success(
-                request,
-                f"{added.name} added: {added.base_mg_per_ml} mg/mL base "
-                f"({added.salt_mg_per_ml} mg/mL HCl), {added.container_mg} mg base a container.",
-            )
-            return redirect("inventory:product_list")
+    response = _submitted(
+        request,
+        form,
+        lambda data: reference.product_add(
+            by=user,
+            name=data["name"],
+            ndc=data["ndc"],
+            strength_mg_per_ml=data["strength_mg_per_ml"],
+            strength_basis=StrengthBasis(data["strength_basis"]),
+            container_ml=data["container_ml"],
+        ),
+        lambda added: (
+            f"{added.name} added: {added.base_mg_per_ml} mg/mL base "
+            f"({added.salt_mg_per_ml} mg/mL HCl), {added.container_mg} mg base a container."
+        ),
+        "inventory:product_list",
+    )
+    if response is not None:
+        return response
     return _products_page(request, form, status=422)
 
 
@@ -376,14 +399,15 @@ def location_list(request: HttpRequest) -> HttpResponse:
 def location_add(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
     form = LocationForm(request.POST)
-    if form.is_valid():
-        try:
-            added = reference.location_add(by=user, **form.cleaned_data)
-        except (ValidationError, PermissionDenied) as error:
-            _refused(form, error)
-        else:
-            messages.success(request, f"{added.name} added.")
-            return redirect("inventory:location_list")
+    response = _submitted(
+        request,
+        form,
+        lambda data: reference.location_add(by=user, **data),
+        lambda added: f"{added.name} added.",
+        "inventory:location_list",
+    )
+    if response is not None:
+        return response
     return _locations_page(request, form, status=422)
 
 
