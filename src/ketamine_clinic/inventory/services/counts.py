@@ -39,6 +39,7 @@ from ketamine_clinic.inventory.models import (
     StorageLocation,
 )
 from ketamine_clinic.inventory.policies import DISCREPANCY_RESOLVERS, STOCK_KEEPER_ROLES
+from ketamine_clinic.inventory.selectors import stock_on_hand
 from ketamine_clinic.inventory.services.common import audit, require_role
 
 COUNT_OPEN = "Count {pk} is still open: finish or close it before starting another."
@@ -79,17 +80,8 @@ def open_count() -> Count | None:
 
 def containers_in_scope(count: Count) -> list[Container]:
     """Containers at the count's location (or anywhere) with anything on hand now."""
-    candidates = Container.objects.select_related("lot__product")
-    if count.location_id is not None:
-        candidates = candidates.filter(location_id=count.location_id)
-    # Only containers that ever held stock and have not been emptied by removal: the
-    # balance decides, read in one query.
-    by_pk = {container.pk: container for container in candidates}
-    balances = ledger.container_buckets(by_pk)
-    return sorted(
-        (by_pk[pk] for pk, balance in balances.items() if balance[Bucket.ON_HAND] > 0),
-        key=lambda container: container.label,
-    )
+    rows = stock_on_hand(location_id=count.location_id)
+    return sorted((row.container for row in rows), key=lambda container: container.label)
 
 
 @transaction.atomic

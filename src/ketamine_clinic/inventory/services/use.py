@@ -28,7 +28,7 @@ from ketamine_clinic.inventory.policies import DRAW_ROLES
 from ketamine_clinic.inventory.services.common import audit, require_role
 from ketamine_clinic.inventory.witness import WitnessCredentials, witness_confirm
 from ketamine_clinic.orders.models import SyringePreparation
-from ketamine_clinic.orders.selectors import current_order
+from ketamine_clinic.orders.selectors import verified_syringe
 from ketamine_clinic.visits.enums import VisitState
 from ketamine_clinic.visits.models import Visit
 
@@ -197,11 +197,7 @@ def syringe_figures(preparation: SyringePreparation) -> SyringeFigures:
         )["total"]
         or 0
     )
-    hung = (
-        SyringePreparation.objects.filter(order=current_order(visit), verification__isnull=False)
-        .order_by("-prepared_at", "-id")
-        .first()
-    )
+    hung = verified_syringe(visit)
     given = Decimal("0.00")
     source = "never on the pump: not the verified syringe of the order in force"
     if hung is not None and hung.pk == preparation.pk:
