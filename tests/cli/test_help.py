@@ -42,6 +42,9 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
     "gateway": ["--host", "--port", "--writers"],
     "observations": ["--json", "--device", "--since", "--visit", "--limit"],
     "simulate": ["room"],
+    "fhir": [],
+    "research": [],
+    "generate": [],
 }
 
 

@@ -16,10 +16,13 @@ from ketamine_clinic.cli import (
     createuser,
     demo,
     dose_cmd,
+    fhir_cmd,
     gateway_cmd,
+    generate_cmd,
     migrate,
     observations_cmd,
     pk_cmd,
+    research_cmd,
     score_cmd,
     serve,
     simulate_cmd,
@@ -41,6 +44,9 @@ SUBCOMMANDS: list[Subcommand] = [
     simulate_cmd.COMMAND,
     gateway_cmd.COMMAND,
     observations_cmd.COMMAND,
+    fhir_cmd.COMMAND,
+    research_cmd.COMMAND,
+    generate_cmd.COMMAND,
 ]
 
 

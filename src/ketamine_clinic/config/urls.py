@@ -24,6 +24,10 @@ urlpatterns = [
     path("monitoring/", include("ketamine_clinic.monitoring.urls")),
     path("devices/", include("ketamine_clinic.monitoring.registry.urls")),
     path("inventory/", include("ketamine_clinic.inventory.urls")),
+    path("outcomes/", include("ketamine_clinic.outcomes.urls")),
+    path("research/", include("ketamine_clinic.research.urls")),
+    # FHIR R4 read-only REST for registered client applications (bearer tokens, scopes).
+    path("fhir/r4/", include("ketamine_clinic.fhir.urls")),
     # The JSON API: its operations check their own declared policies (see api/auth.py).
     path("api/v1/", api.urls),
 ]

@@ -222,6 +222,9 @@ INSTALLED_APPS = [
     "ketamine_clinic.clinicday",
     "ketamine_clinic.monitoring",
     "ketamine_clinic.inventory",
+    "ketamine_clinic.outcomes",
+    "ketamine_clinic.research",
+    "ketamine_clinic.fhir",
     "ketamine_clinic.web",
     "ketamine_clinic.api",
 ]
