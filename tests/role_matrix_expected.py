@@ -67,6 +67,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "patients:diagnosis_add": frozenset({PRESCRIBER}),
     "patients:diagnosis_error": frozenset({PRESCRIBER}),
     "patients:pregnancy_potential": frozenset({NURSE, PRESCRIBER}),
+    # outcomes, from the chart: the printable progress report, read by whoever reads the chart.
+    "outcomes:patient_progress": frozenset({FRONT_DESK, NURSE, PRESCRIBER, CLINIC_LEAD}),
     # courses, from the chart: starting and stopping a course is the prescriber's
     # decision (courses/policies.py, the services' COURSE_ROLES).
     "courses:start": frozenset({PRESCRIBER}),
@@ -122,6 +124,13 @@ EXPECTED: dict[str, frozenset[str]] = {
     "api POST /api/v1/patients/<patient_id>/questionnaires": frozenset({NURSE, PRESCRIBER}),
     "api GET /api/v1/risk-flags": frozenset({PRESCRIBER, CLINIC_LEAD}),
     "api POST /api/v1/risk-flags/<flag_id>/assessment": frozenset({PRESCRIBER}),
+    # fhir: the CapabilityStatement is public; the reads serve registered client
+    # applications with their own bearer tokens and scopes (fhir/auth.py), so no staff
+    # persona, session or staff token opens them: each gets 403, an anonymous caller 401.
+    "fhir:metadata": EVERYONE,
+    "api GET /fhir/r4/Patient": frozenset(),
+    "api GET /fhir/r4/Patient/<patient_id>": frozenset(),
+    "api GET /fhir/r4/Patient/<patient_id>/$everything": frozenset(),
     # clinicday: the day and each visit (read by all who care for patients); the
     # buttons follow the services' roles (front desk checks in and confirms escorts).
     "clinicday:day": frozenset({FRONT_DESK, NURSE, PRESCRIBER, CLINIC_LEAD}),

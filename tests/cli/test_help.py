@@ -42,8 +42,8 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
     "gateway": ["--host", "--port", "--writers"],
     "observations": ["--json", "--device", "--since", "--visit", "--limit"],
     "simulate": ["room"],
-    "fhir": [],
-    "research": [],
+    "fhir": ["export", "import", "client"],
+    "research": ["export"],
     "generate": [],
 }
 
