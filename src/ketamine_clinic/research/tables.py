@@ -1,0 +1,249 @@
+"""The export's tables and columns: one definition for the CSV header, the Parquet
+schema and the data dictionary, so the three cannot disagree.
+
+Pure Python (no Django, no pyarrow).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ketamine_clinic.research.deidentify import AGE_TOP_CODE_LABEL, OFFSET_MAX_DAYS
+
+
+class ColumnType(StrEnum):
+    INTEGER = "integer"
+    FLOAT = "float"
+    TEXT = "text"
+    BOOLEAN = "boolean"
+    TIMESTAMP = "timestamp"  # UTC, whole seconds; ISO 8601 with Z in CSV
+    INTEGER_LIST = "integer list"  # JSON array in CSV
+    TEXT_LIST = "text list"  # JSON array in CSV
+
+
+# How each kind of column was de-identified, worded once for the dictionary.
+STUDY_ID = (
+    "random study id drawn for this export only (not derived from any database id, "
+    "MRN or name; differs between exports; the mapping is not stored)"
+)
+SHIFTED = (
+    f"SHIFTED: the real UTC time moved by the patient's random offset of whole days "
+    f"(-{OFFSET_MAX_DAYS}..+{OFFSET_MAX_DAYS}, never 0; one offset per patient per "
+    "export, not stored): intervals within a patient and the time of day are exact, "
+    "the date and weekday are not real"
+)
+KEPT = "kept as recorded (not an identifier)"
+CODED = "kept: a value from a fixed list of codes, never free text"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: ColumnType
+    unit: str
+    description: str
+    deidentification: str
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+
+    @property
+    def column_names(self) -> list[str]:
+        return [column.name for column in self.columns]
+
+
+def _patient_ref() -> Column:
+    return Column("patient_study_id", ColumnType.TEXT, "", "the patient (see patients)", STUDY_ID)
+
+
+PATIENTS = Table(
+    "patients",
+    "one row per patient with data in the export",
+    (
+        Column("patient_study_id", ColumnType.TEXT, "", "the patient", STUDY_ID),
+        Column("sex_at_birth", ColumnType.TEXT, "", "sex assigned at birth", CODED),
+        Column(
+            "age_at_first_infusion_years",
+            ColumnType.TEXT,
+            "years",
+            "completed years on the day of the first infusion started (empty if none was); "
+            "a whole number as text",
+            f"derived from the date of birth, which is never exported; ages over 89 are "
+            f'"{AGE_TOP_CODE_LABEL}" (Safe Harbor 164.514(b)(2)(i)(C))',
+        ),
+        Column(
+            "diagnosis_icd10_codes",
+            ColumnType.TEXT_LIST,
+            "",
+            "ICD-10-CM codes of the diagnoses on record (entered-in-error left out), sorted",
+            "codes only; the titles and every note are dropped",
+        ),
+    ),
+)
+
+COURSES = Table(
+    "courses",
+    "one row per course of infusions started (or planned) in the export's window",
+    (
+        Column("course_study_id", ColumnType.TEXT, "", "the course", STUDY_ID),
+        _patient_ref(),
+        Column("protocol_key", ColumnType.TEXT, "", "the clinic's protocol", CODED),
+        Column("status", ColumnType.TEXT, "", "active, completed or stopped", CODED),
+        Column("started_at_shifted", ColumnType.TIMESTAMP, "UTC", "course start", SHIFTED),
+        Column("ended_at_shifted", ColumnType.TIMESTAMP, "UTC", "course end", SHIFTED),
+        Column(
+            "infusions_planned",
+            ColumnType.INTEGER,
+            "infusions",
+            "infusions the protocol plans",
+            KEPT,
+        ),
+        Column(
+            "infusions_given",
+            ColumnType.INTEGER,
+            "infusions",
+            "visits of the course whose infusion was started (whatever the window)",
+            KEPT,
+        ),
+    ),
+)
+
+VISITS = Table(
+    "visits",
+    "one row per infusion visit scheduled in the export's window, whatever its state",
+    (
+        Column("visit_study_id", ColumnType.TEXT, "", "the visit", STUDY_ID),
+        _patient_ref(),
+        Column(
+            "course_study_id",
+            ColumnType.TEXT,
+            "",
+            "the course (see courses); empty for a booster",
+            STUDY_ID,
+        ),
+        Column(
+            "number_in_course", ColumnType.INTEGER, "", "1 for the course's first infusion", KEPT
+        ),
+        Column("state", ColumnType.TEXT, "", "the visit's state (discharged, ...)", CODED),
+        Column("scheduled_start_shifted", ColumnType.TIMESTAMP, "UTC", "booked start", SHIFTED),
+        Column("infusion_started_at_shifted", ColumnType.TIMESTAMP, "UTC", "pump started", SHIFTED),
+        Column(
+            "recovery_started_at_shifted",
+            ColumnType.TIMESTAMP,
+            "UTC",
+            "recovery began",
+            SHIFTED,
+        ),
+        Column("discharged_at_shifted", ColumnType.TIMESTAMP, "UTC", "discharged", SHIFTED),
+        Column("weight_kg", ColumnType.FLOAT, "kg", "weight the order was dosed on (2 dp)", KEPT),
+        Column(
+            "ordered_dose_mg_per_kg",
+            ColumnType.FLOAT,
+            "mg/kg",
+            "ketamine dose ordered (the order in force)",
+            KEPT,
+        ),
+        Column(
+            "ordered_duration_min", ColumnType.INTEGER, "min", "infusion duration ordered", KEPT
+        ),
+        Column(
+            "infusing_min",
+            ColumnType.FLOAT,
+            "min",
+            "time the pump ran, pauses excluded, replayed from its events (2 dp)",
+            KEPT,
+        ),
+        Column(
+            "delivered_mg",
+            ColumnType.FLOAT,
+            "mg",
+            "ketamine delivered: volume the pump events give times the order's "
+            "concentration (2 dp); empty without pump events",
+            KEPT,
+        ),
+        Column(
+            "adverse_event_kinds",
+            ColumnType.TEXT_LIST,
+            "",
+            "kind of each adverse event recorded, in time order",
+            "kinds only (a fixed list); descriptions dropped as free text",
+        ),
+        Column(
+            "adverse_events_with_intervention",
+            ColumnType.INTEGER,
+            "events",
+            "how many of those adverse events had an intervention recorded",
+            "a count: the intervention itself is typed by staff (free text) and dropped",
+        ),
+    ),
+)
+
+VITALS = Table(
+    "vitals",
+    "one row per set of vital signs taken in the export's window",
+    (
+        _patient_ref(),
+        Column("visit_study_id", ColumnType.TEXT, "", "the visit (see visits)", STUDY_ID),
+        Column("taken_at_shifted", ColumnType.TIMESTAMP, "UTC", "when taken", SHIFTED),
+        Column("systolic_mmhg", ColumnType.INTEGER, "mmHg", "systolic blood pressure", KEPT),
+        Column("diastolic_mmhg", ColumnType.INTEGER, "mmHg", "diastolic blood pressure", KEPT),
+        Column("heart_rate_per_min", ColumnType.INTEGER, "/min", "heart rate", KEPT),
+        Column("spo2_percent", ColumnType.INTEGER, "%", "oxygen saturation", KEPT),
+        Column(
+            "respiratory_rate_per_min",
+            ColumnType.INTEGER,
+            "/min",
+            "respiratory rate (empty if not taken)",
+            KEPT,
+        ),
+        Column("source", ColumnType.TEXT, "", "manual entry or a monitor", CODED),
+    ),
+)
+
+SCORES = Table(
+    "scores",
+    "one row per questionnaire response taken in the export's window; a corrected "
+    "response is replaced by its correction",
+    (
+        _patient_ref(),
+        Column("instrument_key", ColumnType.TEXT, "", "the questionnaire (phq9, gad7, ...)", CODED),
+        Column("instrument_version", ColumnType.TEXT, "", "its definition's version", CODED),
+        Column(
+            "item_answers",
+            ColumnType.INTEGER_LIST,
+            "points",
+            "each item's answer in the instrument's order; null = unanswered",
+            KEPT,
+        ),
+        Column("total", ColumnType.INTEGER, "points", "total score (empty if none)", KEPT),
+        Column("severity", ColumnType.TEXT, "", "the instrument's severity band", CODED),
+        Column("valid", ColumnType.BOOLEAN, "", "false when unanswered items leave no total", KEPT),
+        Column("channel", ColumnType.TEXT, "", "kiosk or staff entry", CODED),
+        Column("taken_at_shifted", ColumnType.TIMESTAMP, "UTC", "when answered", SHIFTED),
+    ),
+)
+
+TABLES: tuple[Table, ...] = (PATIENTS, COURSES, VISITS, VITALS, SCORES)
+
+DICTIONARY_COLUMNS = ("table", "column", "type", "unit", "description", "deidentification")
+
+
+def dictionary_rows() -> list[tuple[str, ...]]:
+    """The data dictionary: every column of every table, its unit and how it was treated."""
+    return [
+        (
+            table.name,
+            column.name,
+            str(column.type),
+            column.unit,
+            column.description,
+            column.deidentification,
+        )
+        for table in TABLES
+        for column in table.columns
+    ]
