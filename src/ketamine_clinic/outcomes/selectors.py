@@ -1,0 +1,224 @@
+"""Reads for the clinic's outcome dashboard: six queries of plain tuples, whatever the size
+of the clinic, then the pure cohort, measures and durability code.
+
+Not audited: the dashboard shows aggregates only (counts, rates, a curve), never a
+patient. A page that lists patients must audit its own read.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, FloatField, Func, IntegerField, Max
+from django.db.models.expressions import Combinable
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
+
+from ketamine_clinic.assessments.models import QuestionnaireResponse
+from ketamine_clinic.courses.enums import CourseStatus
+from ketamine_clinic.courses.models import Course
+from ketamine_clinic.instruments.definitions import all_instruments, get_instrument
+from ketamine_clinic.orders.models import InfusionOrder
+from ketamine_clinic.outcomes.cohort import (
+    CourseOutcome,
+    CourseRow,
+    DiagnosisRow,
+    InfusionRow,
+    OrderRow,
+    ScoreRow,
+    build_cohort,
+)
+from ketamine_clinic.outcomes.durability import (
+    BoosterSummary,
+    RelapseTime,
+    booster_intervals,
+    relapse_curve,
+    relapse_times,
+)
+from ketamine_clinic.outcomes.measures import Measures, measure_cohort
+from ketamine_clinic.outcomes.stats import KaplanMeier
+from ketamine_clinic.patients.models import Diagnosis
+from ketamine_clinic.visits.models import Visit
+
+DEFAULT_INSTRUMENT = "phq9"
+
+
+class EpochSeconds(Func):
+    """A datetime column as float seconds since the Unix epoch, computed by the database:
+    converting ~100,000 datetimes in Python costs more than the rest of the page."""
+
+    output_field = FloatField()
+
+    def __init__(self, expression: Combinable | str, **extra: Any) -> None:
+        super().__init__(expression, **extra)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # SQLite stores "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC; julianday reads it.
+        return self.as_sql(
+            compiler,
+            connection,
+            template="((julianday(%(expressions)s) - 2440587.5) * 86400.0)",
+            **extra,
+        )
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler, connection, template="EXTRACT(EPOCH FROM %(expressions)s)::float8", **extra
+        )
+
+
+def outcome_instruments() -> dict[str, str]:
+    """Instruments with a response rule in their data (key -> short name), in order."""
+    return {
+        key: instrument.short_name
+        for key, instrument in all_instruments().items()
+        if instrument.outcome.response_reduction_fraction is not None
+    }
+
+
+def clinic_cohort(instrument_key: str) -> list[CourseOutcome]:
+    """Every course that started, with its scores on ``instrument_key``."""
+    get_instrument(instrument_key)
+    courses = [
+        CourseRow(
+            course_id=course_id,
+            patient_id=patient_id,
+            status=status,
+            infusions_planned=planned or 0,
+            completed=status == CourseStatus.COMPLETED,
+        )
+        for course_id, patient_id, status, planned in Course.objects.exclude(
+            status=CourseStatus.PLANNED
+        )
+        .order_by()
+        # The one number needed from the snapshot, read by the database (parsing 6,000
+        # JSON documents in Python took a fifth of the page).
+        .values_list(
+            "id",
+            "patient_id",
+            "status",
+            Cast(KeyTextTransform("infusions", "protocol"), IntegerField()),
+        )
+    ]
+    infusions = [
+        InfusionRow(*row)
+        for row in Visit.objects.filter(infusion_started_at__isnull=False)
+        .order_by()
+        .values_list("id", "patient_id", "course_id", EpochSeconds("infusion_started_at"))
+    ]
+    orders = [
+        OrderRow(*row)
+        # Oldest first, so the last order seen for a visit is the one in force.
+        for row in InfusionOrder.objects.order_by("visit_id", "ordered_at", "id").values_list(
+            "visit_id", "dose_mg_per_kg", EpochSeconds("ordered_at"), "id"
+        )
+    ]
+    diagnoses = [
+        DiagnosisRow(*row)
+        for row in Diagnosis.objects.filter(entered_in_error_at__isnull=True)
+        .order_by()
+        .values_list("patient_id", "code", EpochSeconds("recorded_at"), "id")
+    ]
+    responses = QuestionnaireResponse.objects.filter(instrument_key=instrument_key)
+    scores = [
+        ScoreRow(*row)
+        for row in responses.filter(valid=True, total__isnull=False)
+        .order_by()
+        .values_list("id", "patient_id", "total", EpochSeconds("taken_at"))
+    ]
+    corrected = (
+        responses.filter(corrects__isnull=False).order_by().values_list("corrects_id", flat=True)
+    )
+    return build_cohort(
+        instrument_key=instrument_key,
+        courses=courses,
+        infusions=infusions,
+        orders=orders,
+        diagnoses=diagnoses,
+        scores=scores,
+        corrected_response_ids=[c for c in corrected if c is not None],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ClinicOutcomes:
+    """Everything the dashboard shows for one instrument."""
+
+    instrument_key: str
+    measures: Measures
+    relapses: tuple[RelapseTime, ...]
+    relapse_curve: KaplanMeier
+    boosters: BoosterSummary
+
+
+def data_version() -> tuple[object, ...]:
+    """What changes whenever a row the dashboard reads changes.
+
+    Responses, orders and diagnoses are only ever added (a correction or an entry in
+    error is a new row or a stamped time); visits and courses change state in place, and
+    each such change moves ``state_changed_at`` / adds ``ended_at``. Counts catch a
+    deletion (which the clinic never does, but a test database might).
+    """
+    visits = Visit.objects.aggregate(n=Count("id"), changed=Max("state_changed_at"))
+    courses = Course.objects.aggregate(
+        n=Count("id"), top=Max("id"), ended=Max("ended_at"), started=Max("started_at")
+    )
+    responses = QuestionnaireResponse.objects.aggregate(n=Count("id"), top=Max("id"))
+    orders = InfusionOrder.objects.aggregate(n=Count("id"), top=Max("id"))
+    diagnoses = Diagnosis.objects.aggregate(
+        n=Count("id"), top=Max("id"), error=Max("entered_in_error_at")
+    )
+    statuses = tuple(
+        Course.objects.order_by("status").values_list("status").annotate(n=Count("id"))
+    )
+    return (
+        tuple(visits.values()),
+        tuple(courses.values()),
+        statuses,
+        tuple(responses.values()),
+        tuple(orders.values()),
+        tuple(diagnoses.values()),
+    )
+
+
+_cache_lock = threading.Lock()
+_cache: dict[str, tuple[tuple[object, ...], ClinicOutcomes]] = {}
+
+
+def clinic_outcomes(instrument_key: str = DEFAULT_INSTRUMENT) -> ClinicOutcomes:
+    """The dashboard's figures, recomputed only when ``data_version`` has moved.
+
+    The cache is this process's (each web process keeps its own, a few hundred kB per
+    instrument); every request checks the version with a few aggregate queries, so a
+    new score, infusion, order, diagnosis or course change shows on the next page.
+    """
+    get_instrument(instrument_key)
+    version = data_version()
+    with _cache_lock:
+        cached = _cache.get(instrument_key)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    result = compute_clinic_outcomes(instrument_key)
+    with _cache_lock:
+        _cache[instrument_key] = (version, result)
+    return result
+
+
+def compute_clinic_outcomes(instrument_key: str) -> ClinicOutcomes:
+    cohort = clinic_cohort(instrument_key)
+    relapses = tuple(relapse_times(cohort, instrument_key))
+    return ClinicOutcomes(
+        instrument_key=instrument_key,
+        measures=measure_cohort(cohort, instrument_key),
+        relapses=relapses,
+        relapse_curve=relapse_curve(relapses),
+        boosters=booster_intervals(cohort),
+    )
+
+
+def forget_cached_outcomes() -> None:
+    """Drop this process's cached figures (tests whose databases reuse ids need it)."""
+    with _cache_lock:
+        _cache.clear()
