@@ -93,6 +93,10 @@ EXPECTED: dict[str, frozenset[str]] = {
     "consent:withdraw": frozenset({FRONT_DESK, NURSE, PRESCRIBER, CLINIC_LEAD}),
     "consent:signature": frozenset({FRONT_DESK, NURSE, PRESCRIBER, CLINIC_LEAD}),
     "consent:signature_image": frozenset({FRONT_DESK, NURSE, PRESCRIBER, CLINIC_LEAD}),
+    # research: the de-identified export spans every patient; the clinic lead decides
+    # what leaves the clinic (research/policies.py).
+    "research:export": frozenset({CLINIC_LEAD}),
+    "research:download": frozenset({CLINIC_LEAD}),
     # web
     "home": ANY_STAFF,
     # api

@@ -36,7 +36,8 @@ def test_it_writes_the_tables_and_says_how_many_rows(
         ),
         (
             ["--format", "csv", "--since", "2026-03-10", "--until", "2026-03-01"],
-            "ketamine-clinic: error: --since: 2026-03-10 is after --until 2026-03-01",
+            "ketamine-clinic: error: --since: must be on or before the until date 2026-03-01; "
+            "got 2026-03-10",
         ),
         (["--format", "csv", "--since", "10/03/2026"], "--since: must be a date YYYY-MM-DD"),
     ],

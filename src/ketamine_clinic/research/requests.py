@@ -12,10 +12,12 @@ from datetime import date, datetime, time, timedelta
 from ketamine_clinic.research.window import ExportWindow
 
 FORMATS = ("csv", "parquet")
+# How the audit trail names an export (the page lists past exports by it).
+AUDIT_OBJECT_TYPE = "research_export"
 
 # What a user reads when the export is refused; each names the field it is about.
 EXPORT_FORMAT_UNKNOWN = "must be one of csv, parquet; got {value!r}"
-EXPORT_WINDOW_BACKWARDS = "{since} is after --until {until}"
+EXPORT_WINDOW_BACKWARDS = "must be on or before the until date {until}; got {since}"
 EXPORT_OUT_NOT_EMPTY = "{path} already holds files; choose a new or empty directory"
 EXPORT_OUT_NOT_A_DIRECTORY = "{path} is a file, not a directory"
 EXPORT_OUT_UNWRITABLE = "cannot write to {path}: {reason}"

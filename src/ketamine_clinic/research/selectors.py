@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -25,12 +26,14 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ketamine_clinic.assessments.models import QuestionnaireResponse
+from ketamine_clinic.audit.models import AuditEntry
 from ketamine_clinic.courses.models import Course
 from ketamine_clinic.infusion.models import AdverseEvent, PumpEvent
 from ketamine_clinic.infusion.pump_state import PumpEventKind, PumpEventView, pump_state
 from ketamine_clinic.orders.models import InfusionOrder
 from ketamine_clinic.patients.models import Diagnosis, Patient
 from ketamine_clinic.research.deidentify import ExportSecret, age_in_years, grouped_age
+from ketamine_clinic.research.requests import AUDIT_OBJECT_TYPE
 from ketamine_clinic.research.tables import COURSES, PATIENTS, SCORES, VISITS, VITALS, Table
 from ketamine_clinic.research.window import ExportWindow
 from ketamine_clinic.research.writers import Row
@@ -346,3 +349,36 @@ def research_rows(
         yield VITALS, chunk.vitals()
         yield SCORES, chunk.scores()
         yield PATIENTS, chunk.patients()
+
+
+@dataclass(frozen=True)
+class PastExport:
+    """One export as the audit trail recorded it (the page lists the latest)."""
+
+    at: datetime
+    username: str
+    channel: str
+    file_format: str
+    since: str | None
+    until: str | None
+    row_counts: dict[str, int]
+
+
+RECENT_EXPORTS_SHOWN = 20
+
+
+def recent_exports(limit: int = RECENT_EXPORTS_SHOWN) -> list[PastExport]:
+    """The latest exports, newest first, from the audit trail (which is their only record)."""
+    entries = AuditEntry.objects.filter(object_type=AUDIT_OBJECT_TYPE).order_by("-seq")[:limit]
+    return [
+        PastExport(
+            at=entry.at,
+            username=entry.actor_username,
+            channel=entry.channel,
+            file_format=str(entry.detail.get("format", "")),
+            since=entry.detail.get("since"),
+            until=entry.detail.get("until"),
+            row_counts=dict(entry.detail.get("row_counts", {})),
+        )
+        for entry in entries
+    ]

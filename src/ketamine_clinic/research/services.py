@@ -48,6 +48,7 @@ from ketamine_clinic.audit.enums import AuditAction
 from ketamine_clinic.audit.services import audit_record
 from ketamine_clinic.research.deidentify import OFFSET_MAX_DAYS, ExportSecret
 from ketamine_clinic.research.requests import (
+    AUDIT_OBJECT_TYPE,
     EXPORT_OUT_NOT_A_DIRECTORY,
     EXPORT_OUT_NOT_EMPTY,
     EXPORT_OUT_UNWRITABLE,
@@ -63,7 +64,6 @@ if TYPE_CHECKING:
 
 DICTIONARY_FILE = "data_dictionary.csv"
 README_FILE = "README.txt"
-AUDIT_OBJECT_TYPE = "research_export"
 
 
 @dataclass(frozen=True)

@@ -184,6 +184,13 @@ HOME_CARDS: list[HomeCard] = [
         "appear here once outcomes are measured.",
     ),
     HomeCard(
+        Role.CLINIC_LEAD,
+        "Research export",
+        "De-identified tables of courses, infusions, vitals and scores for approved research, "
+        "as CSV or Parquet.",
+        "research:export",
+    ),
+    HomeCard(
         Role.ADMINISTRATOR,
         "Staff accounts",
         "Create accounts, set roles, reset passwords and second factors, deactivate.",

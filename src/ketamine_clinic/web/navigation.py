@@ -33,6 +33,7 @@ MENU: list[tuple[str, str]] = [
     ("Devices", "devices:list"),
     ("Staff", "accounts:staff_list"),
     ("Audit trail", "audit:entries"),
+    ("Research export", "research:export"),
 ]
 
 
