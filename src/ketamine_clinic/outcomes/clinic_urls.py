@@ -1,5 +1,9 @@
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from ketamine_clinic.outcomes import views
+
+urlpatterns: list[URLPattern] = [
+    path("", views.dashboard, name="dashboard"),
+]

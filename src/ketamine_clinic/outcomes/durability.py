@@ -96,6 +96,10 @@ class BoosterSummary:
     first: IntervalSummary
     between: IntervalSummary
 
+    @property
+    def intervals(self) -> tuple[IntervalSummary, IntervalSummary]:
+        return (self.first, self.between)
+
 
 def booster_intervals(cohort: Sequence[CourseOutcome]) -> BoosterSummary:
     """Days from each course's last infusion to its first booster, and between boosters."""

@@ -1,0 +1,119 @@
+"""What the dashboard page and its CSV show, assembled once from ``clinic_outcomes``.
+
+No rules of its own: the figures come from ``measures`` and ``durability``, the
+published ones from ``published``; this module pairs them and lays out the CSV rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Final
+
+from ketamine_clinic.outcomes.cohort import (
+    BASELINE_WINDOW_DAYS,
+    DIAGNOSIS_LABELS,
+    DOSE_BANDS,
+    END_WINDOW_DAYS,
+    END_WINDOW_OPENS_HOURS_BEFORE,
+)
+from ketamine_clinic.outcomes.km_plot import KmPlot, km_plot
+from ketamine_clinic.outcomes.measures import SMALL_N, MeasureResult
+from ketamine_clinic.outcomes.published import PUBLISHED, SUMMARY, PublishedFigure
+from ketamine_clinic.outcomes.selectors import ClinicOutcomes, clinic_outcomes
+from ketamine_clinic.outcomes.stats import Proportion
+
+CSV_HEADER: Final = (
+    "table",
+    "row",
+    "denominator",
+    "k",
+    "n",
+    "percent",
+    "ci95_low_percent",
+    "ci95_high_percent",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedRow:
+    figure: PublishedFigure
+    # This clinic's figure under the same definition, when there is one.
+    clinic: MeasureResult | None
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardPage:
+    outcomes: ClinicOutcomes
+    plot: KmPlot
+    published: tuple[PublishedRow, ...]
+    published_summary: str
+    baseline_window_days: int
+    end_window_days: int
+    end_window_opens_hours_before: int
+    small_n: int
+    dose_bands: tuple[str, ...]
+    diagnosis_groups: tuple[str, ...]
+
+
+def dashboard_page(instrument_key: str) -> DashboardPage:
+    outcomes = clinic_outcomes(instrument_key)
+    measures = outcomes.measures
+    published = []
+    for figure in PUBLISHED:
+        clinic = None
+        if figure.compare:
+            key, measure = figure.compare.split(":")
+            if key == instrument_key:
+                clinic = measures.result(measure)
+        published.append(PublishedRow(figure=figure, clinic=clinic))
+    return DashboardPage(
+        outcomes=outcomes,
+        plot=km_plot(outcomes.relapse_curve),
+        published=tuple(published),
+        published_summary=SUMMARY,
+        baseline_window_days=BASELINE_WINDOW_DAYS,
+        end_window_days=END_WINDOW_DAYS,
+        end_window_opens_hours_before=END_WINDOW_OPENS_HOURS_BEFORE,
+        small_n=SMALL_N,
+        dose_bands=tuple(band.label for band in DOSE_BANDS),
+        diagnosis_groups=tuple(DIAGNOSIS_LABELS.values()),
+    )
+
+
+def _cells(table: str, row: str, denominator: str, found: Proportion | None) -> tuple[str, ...]:
+    if found is None:
+        return (table, row, denominator, "", "", "", "", "")
+
+    def percent(value: float | None) -> str:
+        return "" if value is None else f"{100 * value:.1f}"
+
+    return (
+        table,
+        row,
+        denominator,
+        str(found.k),
+        str(found.n),
+        percent(found.estimate),
+        percent(found.low),
+        percent(found.high),
+    )
+
+
+def csv_rows(outcomes: ClinicOutcomes) -> Iterator[tuple[str, ...]]:
+    """The page's tables as one long table (no patient appears: counts only)."""
+    measures = outcomes.measures
+    yield CSV_HEADER
+    for result in measures.results:
+        name = result.definition.name
+        yield _cells("measures", name, "started (intention to treat)", result.started)
+        yield _cells("measures", name, "completers", result.completers)
+    for breakdown in measures.breakdowns:
+        for row in breakdown.rows:
+            table = f"by {breakdown.title.lower()}"
+            yield _cells(table, row.label, "started: response", row.response_started)
+            yield _cells(table, row.label, "completers: response", row.response_completers)
+            if row.remission_completers is not None:
+                yield _cells(table, row.label, "completers: remission", row.remission_completers)
+            if row.benefit_completers is not None:
+                yield _cells(table, row.label, "completers: any benefit", row.benefit_completers)
