@@ -69,6 +69,9 @@ EXPECTED: dict[str, frozenset[str]] = {
     "patients:pregnancy_potential": frozenset({NURSE, PRESCRIBER}),
     # outcomes, from the chart: the printable progress report, read by whoever reads the chart.
     "outcomes:patient_progress": frozenset({FRONT_DESK, NURSE, PRESCRIBER, CLINIC_LEAD}),
+    # outcomes, the clinic's dashboard: aggregates (no patient named) for the clinic lead
+    # and prescribers, who decide on courses, doses and boosters (outcomes/policies.py).
+    "outcomes:dashboard": frozenset({PRESCRIBER, CLINIC_LEAD}),
     # courses, from the chart: starting and stopping a course is the prescriber's
     # decision (courses/policies.py, the services' COURSE_ROLES).
     "courses:start": frozenset({PRESCRIBER}),

@@ -28,6 +28,7 @@ MENU: list[tuple[str, str]] = [
     ("Schedule", "booking:week"),
     ("Patients", "patients:list"),
     ("Review queue", "review:queue"),
+    ("Outcomes", "outcomes:dashboard"),
     ("Consent", "consent:documents"),
     ("Controlled substances", "inventory:dashboard"),
     ("Devices", "devices:list"),
