@@ -10,8 +10,12 @@ pump sent messages that were placed on visit 1.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fhir.resources.R4B.resource import Resource
 
 from ketamine_clinic.accounts.models import User
 from ketamine_clinic.assessments.models import QuestionnaireResponse
@@ -107,3 +111,15 @@ def course_record(personas: dict[str, User]) -> CourseRecord:
         monitor=monitor,
         pump=pump,
     )
+
+
+def validated(model: type[Resource], text: str) -> dict[str, Any]:
+    """`text` parsed by fhir.resources' `model` (which raises on anything invalid), then
+    written back and read as plain JSON, for assertions on exact values."""
+    data: dict[str, Any] = json.loads(model.model_validate_json(text).model_dump_json())
+    return data
+
+
+def fhir_time(moment: datetime) -> str:
+    """How the resources write an aware datetime: UTC, to the second, with a Z."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

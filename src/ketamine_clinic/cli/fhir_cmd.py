@@ -122,11 +122,8 @@ def _import(args: argparse.Namespace) -> int:
     try:
         result = import_patients(text=text, by=None)
     except BundleImportRefused as refused:
-        for problem in refused.problems:
-            print(f"ketamine-clinic: error: {problem}", file=sys.stderr)
-        raise CliError(
-            f"import: {len(refused.problems)} problem(s); nothing was imported"
-        ) from refused
+        # One line, as every command reports a fixable error; each problem names its entry.
+        raise CliError(f"import refused, nothing was written: {refused}") from refused
     for source, patient in result.created:
         was = f" (was {source.mrn_in_bundle})" if source.mrn_in_bundle else ""
         print(f"entry[{source.entry}]: registered {patient.mrn}{was} {patient.display_name}")
