@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from ketamine_clinic.patients.models import Patient
 
 ASSESSMENTS_SELECTORS = "ketamine_clinic.assessments.selectors"
+# ``trajectory_panel(patient) -> TrajectoryPanel``: a plot per instrument over the
+# course(s), infusions marked, and the progress report's URL.
+OUTCOMES_CHART = "ketamine_clinic.outcomes.patient_chart"
 INSTRUMENT_DEFINITIONS = "ketamine_clinic.instruments.definitions"
 # A trend line needs a few points to say anything; more than this crowds 120 pixels.
 TREND_POINTS = 12
@@ -53,6 +56,7 @@ class RiskBanner:
 class ScoresPanel:
     rows: list[ScoreRow] = field(default_factory=list)
     risk_flags: list[RiskBanner] = field(default_factory=list)
+    trajectories: Any = None  # outcomes.patient_chart.TrajectoryPanel
 
 
 def _change_text(change: int | None) -> str:
@@ -119,7 +123,8 @@ def scores_panel(patient: Patient) -> ScoresPanel:
         )
         for flag in open_risk_flags(patient)
     ]
-    return ScoresPanel(rows=rows, risk_flags=flags)
+    trajectories = provider(OUTCOMES_CHART, "trajectory_panel")(patient)
+    return ScoresPanel(rows=rows, risk_flags=flags, trajectories=trajectories)
 
 
 CONSENT_SELECTORS = "ketamine_clinic.consent.selectors"
