@@ -214,30 +214,21 @@ def seed_identified_clinic() -> SeededClinic:
 
 def _history(patient: Patient, tag: str, nurse: User, identifiers: list[str]) -> None:
     now = BASE - timedelta(days=30)
-    Diagnosis.objects.create(
-        patient=patient,
-        code="F33.1",
-        title=f"FREETEXT-diagnosis-title-{tag}",
-        recorded_at=now,
-        recorded_by=nurse,
-    )
-    Diagnosis.objects.create(
-        patient=patient,
-        code="F41.1",
-        title="Generalized anxiety disorder",
-        recorded_at=now,
-        recorded_by=nurse,
-    )
-    Diagnosis.objects.create(
-        patient=patient,
-        code="F99",
-        title="In error",
-        recorded_at=now,
-        recorded_by=nurse,
-        entered_in_error_at=now,
-        entered_in_error_by=nurse,
-        entered_in_error_reason=f"FREETEXT-error-reason-{tag}",
-    )
+    for code, title, error_reason in (
+        ("F33.1", f"FREETEXT-diagnosis-title-{tag}", ""),
+        ("F41.1", "Generalized anxiety disorder", ""),
+        ("F99", "In error", f"FREETEXT-error-reason-{tag}"),  # entered in error: left out
+    ):
+        Diagnosis.objects.create(
+            patient=patient,
+            code=code,
+            title=title,
+            recorded_at=now,
+            recorded_by=nurse,
+            entered_in_error_at=now if error_reason else None,
+            entered_in_error_by=nurse if error_reason else None,
+            entered_in_error_reason=error_reason,
+        )
     Medication.objects.create(
         patient=patient,
         name=f"FREETEXT-medication-{tag}",

@@ -57,16 +57,32 @@ class Table:
         return [column.name for column in self.columns]
 
 
+def _study_id(name: str, description: str) -> Column:
+    return Column(name, ColumnType.TEXT, "", description, STUDY_ID)
+
+
+def _shifted(name: str, description: str) -> Column:
+    return Column(name, ColumnType.TIMESTAMP, "UTC", description, SHIFTED)
+
+
+def _coded(name: str, description: str) -> Column:
+    return Column(name, ColumnType.TEXT, "", description, CODED)
+
+
+def _kept(name: str, kind: ColumnType, unit: str, description: str) -> Column:
+    return Column(name, kind, unit, description, KEPT)
+
+
 def _patient_ref() -> Column:
-    return Column("patient_study_id", ColumnType.TEXT, "", "the patient (see patients)", STUDY_ID)
+    return _study_id("patient_study_id", "the patient (see patients)")
 
 
 PATIENTS = Table(
     "patients",
     "one row per patient with data in the export",
     (
-        Column("patient_study_id", ColumnType.TEXT, "", "the patient", STUDY_ID),
-        Column("sex_at_birth", ColumnType.TEXT, "", "sex assigned at birth", CODED),
+        _study_id("patient_study_id", "the patient"),
+        _coded("sex_at_birth", "sex assigned at birth"),
         Column(
             "age_at_first_infusion_years",
             ColumnType.TEXT,
@@ -90,25 +106,18 @@ COURSES = Table(
     "courses",
     "one row per course of infusions started (or planned) in the export's window",
     (
-        Column("course_study_id", ColumnType.TEXT, "", "the course", STUDY_ID),
+        _study_id("course_study_id", "the course"),
         _patient_ref(),
-        Column("protocol_key", ColumnType.TEXT, "", "the clinic's protocol", CODED),
-        Column("status", ColumnType.TEXT, "", "active, completed or stopped", CODED),
-        Column("started_at_shifted", ColumnType.TIMESTAMP, "UTC", "course start", SHIFTED),
-        Column("ended_at_shifted", ColumnType.TIMESTAMP, "UTC", "course end", SHIFTED),
-        Column(
-            "infusions_planned",
-            ColumnType.INTEGER,
-            "infusions",
-            "infusions the protocol plans",
-            KEPT,
-        ),
-        Column(
+        _coded("protocol_key", "the clinic's protocol"),
+        _coded("status", "active, completed or stopped"),
+        _shifted("started_at_shifted", "course start"),
+        _shifted("ended_at_shifted", "course end"),
+        _kept("infusions_planned", ColumnType.INTEGER, "infusions", "infusions the protocol plans"),
+        _kept(
             "infusions_given",
             ColumnType.INTEGER,
             "infusions",
             "visits of the course whose infusion was started (whatever the window)",
-            KEPT,
         ),
     ),
 )
@@ -117,54 +126,35 @@ VISITS = Table(
     "visits",
     "one row per infusion visit scheduled in the export's window, whatever its state",
     (
-        Column("visit_study_id", ColumnType.TEXT, "", "the visit", STUDY_ID),
+        _study_id("visit_study_id", "the visit"),
         _patient_ref(),
-        Column(
-            "course_study_id",
-            ColumnType.TEXT,
-            "",
-            "the course (see courses); empty for a booster",
-            STUDY_ID,
-        ),
-        Column(
-            "number_in_course", ColumnType.INTEGER, "", "1 for the course's first infusion", KEPT
-        ),
-        Column("state", ColumnType.TEXT, "", "the visit's state (discharged, ...)", CODED),
-        Column("scheduled_start_shifted", ColumnType.TIMESTAMP, "UTC", "booked start", SHIFTED),
-        Column("infusion_started_at_shifted", ColumnType.TIMESTAMP, "UTC", "pump started", SHIFTED),
-        Column(
-            "recovery_started_at_shifted",
-            ColumnType.TIMESTAMP,
-            "UTC",
-            "recovery began",
-            SHIFTED,
-        ),
-        Column("discharged_at_shifted", ColumnType.TIMESTAMP, "UTC", "discharged", SHIFTED),
-        Column("weight_kg", ColumnType.FLOAT, "kg", "weight the order was dosed on (2 dp)", KEPT),
-        Column(
+        _study_id("course_study_id", "the course (see courses); empty for a booster"),
+        _kept("number_in_course", ColumnType.INTEGER, "", "1 for the course's first infusion"),
+        _coded("state", "the visit's state (discharged, ...)"),
+        _shifted("scheduled_start_shifted", "booked start"),
+        _shifted("infusion_started_at_shifted", "pump started"),
+        _shifted("recovery_started_at_shifted", "recovery began"),
+        _shifted("discharged_at_shifted", "discharged"),
+        _kept("weight_kg", ColumnType.FLOAT, "kg", "weight the order was dosed on (2 dp)"),
+        _kept(
             "ordered_dose_mg_per_kg",
             ColumnType.FLOAT,
             "mg/kg",
             "ketamine dose ordered (the order in force)",
-            KEPT,
         ),
-        Column(
-            "ordered_duration_min", ColumnType.INTEGER, "min", "infusion duration ordered", KEPT
-        ),
-        Column(
+        _kept("ordered_duration_min", ColumnType.INTEGER, "min", "infusion duration ordered"),
+        _kept(
             "infusing_min",
             ColumnType.FLOAT,
             "min",
             "time the pump ran, pauses excluded, replayed from its events (2 dp)",
-            KEPT,
         ),
-        Column(
+        _kept(
             "delivered_mg",
             ColumnType.FLOAT,
             "mg",
             "ketamine delivered: volume the pump events give times the order's "
             "concentration (2 dp); empty without pump events",
-            KEPT,
         ),
         Column(
             "adverse_event_kinds",
@@ -188,20 +178,19 @@ VITALS = Table(
     "one row per set of vital signs taken in the export's window",
     (
         _patient_ref(),
-        Column("visit_study_id", ColumnType.TEXT, "", "the visit (see visits)", STUDY_ID),
-        Column("taken_at_shifted", ColumnType.TIMESTAMP, "UTC", "when taken", SHIFTED),
-        Column("systolic_mmhg", ColumnType.INTEGER, "mmHg", "systolic blood pressure", KEPT),
-        Column("diastolic_mmhg", ColumnType.INTEGER, "mmHg", "diastolic blood pressure", KEPT),
-        Column("heart_rate_per_min", ColumnType.INTEGER, "/min", "heart rate", KEPT),
-        Column("spo2_percent", ColumnType.INTEGER, "%", "oxygen saturation", KEPT),
-        Column(
+        _study_id("visit_study_id", "the visit (see visits)"),
+        _shifted("taken_at_shifted", "when taken"),
+        _kept("systolic_mmhg", ColumnType.INTEGER, "mmHg", "systolic blood pressure"),
+        _kept("diastolic_mmhg", ColumnType.INTEGER, "mmHg", "diastolic blood pressure"),
+        _kept("heart_rate_per_min", ColumnType.INTEGER, "/min", "heart rate"),
+        _kept("spo2_percent", ColumnType.INTEGER, "%", "oxygen saturation"),
+        _kept(
             "respiratory_rate_per_min",
             ColumnType.INTEGER,
             "/min",
             "respiratory rate (empty if not taken)",
-            KEPT,
         ),
-        Column("source", ColumnType.TEXT, "", "manual entry or a monitor", CODED),
+        _coded("source", "manual entry or a monitor"),
     ),
 )
 
@@ -211,20 +200,19 @@ SCORES = Table(
     "response is replaced by its correction",
     (
         _patient_ref(),
-        Column("instrument_key", ColumnType.TEXT, "", "the questionnaire (phq9, gad7, ...)", CODED),
-        Column("instrument_version", ColumnType.TEXT, "", "its definition's version", CODED),
-        Column(
+        _coded("instrument_key", "the questionnaire (phq9, gad7, ...)"),
+        _coded("instrument_version", "its definition's version"),
+        _kept(
             "item_answers",
             ColumnType.INTEGER_LIST,
             "points",
             "each item's answer in the instrument's order; null = unanswered",
-            KEPT,
         ),
-        Column("total", ColumnType.INTEGER, "points", "total score (empty if none)", KEPT),
-        Column("severity", ColumnType.TEXT, "", "the instrument's severity band", CODED),
-        Column("valid", ColumnType.BOOLEAN, "", "false when unanswered items leave no total", KEPT),
-        Column("channel", ColumnType.TEXT, "", "kiosk or staff entry", CODED),
-        Column("taken_at_shifted", ColumnType.TIMESTAMP, "UTC", "when answered", SHIFTED),
+        _kept("total", ColumnType.INTEGER, "points", "total score (empty if none)"),
+        _coded("severity", "the instrument's severity band"),
+        _kept("valid", ColumnType.BOOLEAN, "", "false when unanswered items leave no total"),
+        _coded("channel", "kiosk or staff entry"),
+        _shifted("taken_at_shifted", "when answered"),
     ),
 )
 
