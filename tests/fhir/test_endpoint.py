@@ -17,7 +17,7 @@ from fhir.resources.R4B.resource import Resource
 
 from ketamine_clinic.accounts.models import User
 from ketamine_clinic.audit.models import AuditEntry
-from ketamine_clinic.fhir.clients import fhir_client_create, fhir_client_revoke
+from ketamine_clinic.fhir.clients import RESOURCE_TYPES, fhir_client_create, fhir_client_revoke
 from ketamine_clinic.patients.models import Patient
 from tests.api.helpers import bearer, bearer_for
 from tests.conftest import client_for
@@ -178,6 +178,18 @@ def test_everything_holds_only_the_types_the_scopes_name(course: CourseRecord) -
     assert status == 200
     kinds = Counter(e["resource"]["resourceType"] for e in _as(Bundle, body)["entry"])
     assert kinds == {"Patient": 1, "Observation": 11}
+
+
+@pytest.mark.parametrize("resource_type", [t for t in RESOURCE_TYPES if t != "Patient"])
+def test_each_scope_adds_its_own_type_to_everything(
+    course: CourseRecord, resource_type: str
+) -> None:
+    secret = _token("system/Patient.read", f"system/{resource_type}.read")
+    status, body = _get(f"/fhir/r4/Patient/{course.patient.pk}/$everything", secret)
+    assert status == 200
+    entries = _as(Bundle, body)["entry"]
+    assert {e["resource"]["resourceType"] for e in entries} == {"Patient", resource_type}
+    assert [e["search"]["mode"] for e in entries] == ["match"] + ["include"] * (len(entries) - 1)
 
 
 def test_search_by_identifier_finds_the_mrn_in_the_clinic_system() -> None:

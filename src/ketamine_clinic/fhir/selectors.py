@@ -166,12 +166,17 @@ def make_bundle(resources: list[Resource], *, bundle_type: str, base_url: str) -
             BundleEntry(
                 fullUrl=f"{base_url}{resource.get_resource_type()}/{resource.id}",
                 resource=resource,
-                search=BundleEntrySearch(mode="match") if searchset else None,
+                search=BundleEntrySearch(mode=_search_mode(resource)) if searchset else None,
             )
             for resource in resources
         ]
         or None,
     )
+
+
+def _search_mode(resource: Resource) -> str:
+    """In a searchset, Patients are what was asked for; the rest came with them."""
+    return "match" if resource.get_resource_type() == "Patient" else "include"
 
 
 def reader_name(client: FhirClient | None) -> str:

@@ -62,7 +62,11 @@ def patient_read(request: HttpRequest, client: FhirClient, patient_id: str) -> H
 
 @fhir_read("Patient")
 def patient_everything(request: HttpRequest, client: FhirClient, patient_id: str) -> HttpResponse:
-    """Everything about one patient that the client's scopes cover (a searchset Bundle)."""
+    """Everything about one patient that the client's scopes cover (a searchset Bundle).
+
+    A Patient operation, so it needs system/Patient.read; each other type comes only
+    with its own scope (system/Observation.read, ...) or system/*.read.
+    """
     if request.GET:
         names = ", ".join(sorted(request.GET))
         return outcome_response(400, "not-supported", EVERYTHING_NO_PARAMETERS.format(names=names))
