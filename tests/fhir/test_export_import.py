@@ -203,6 +203,15 @@ def test_bad_json_and_a_resource_that_is_not_a_bundle_are_refused(
     assert not Patient.objects.exists()
 
 
+def test_a_partly_known_birth_date_is_refused() -> None:
+    with pytest.raises(BundleImportRefused) as refused:
+        import_patients(text=_bundle(_patient(birthDate="1984-03")), by=None)
+    assert [str(p) for p in refused.value.problems] == [
+        "entry[0].resource.birthDate: a full date (YYYY-MM-DD) is needed; "
+        "'1984-03' is only partly known"
+    ]
+
+
 def test_the_same_mrn_twice_in_one_bundle_is_refused() -> None:
     mrn = [{"system": "urn:ketamine-clinic:mrn", "value": "KC000777"}]
     with pytest.raises(BundleImportRefused) as refused:

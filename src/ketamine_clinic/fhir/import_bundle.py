@@ -51,6 +51,7 @@ NAME_MISSING = "a name with a family name and a given name is required"
 FAMILY_MISSING = "the family name is required"
 GIVEN_MISSING = "a given name is required"
 BIRTH_DATE_MISSING = "birthDate is required"
+BIRTH_DATE_PARTIAL = "a full date (YYYY-MM-DD) is needed; {found!r} is only partly known"
 GENDER_INVALID = "{found!r} is not one of male, female, other, unknown"
 SEX_AT_BIRTH_INVALID = "{found!r} is not one of " + ", ".join(SexAtBirth.values)
 MRN_ALREADY_REGISTERED = "MRN {mrn} is already registered (patient id {patient_id})"
@@ -154,6 +155,11 @@ def _read_patient(
             problems.append(ImportProblem(index, "name.given", GIVEN_MISSING))
     if patient.birthDate is None:
         problems.append(ImportProblem(index, "birthDate", BIRTH_DATE_MISSING))
+    elif not isinstance(patient.birthDate, date):
+        # FHIR allows "1984" or "1984-03"; the registry (and dosing by age) needs the day.
+        problems.append(
+            ImportProblem(index, "birthDate", BIRTH_DATE_PARTIAL.format(found=patient.birthDate))
+        )
     gender = patient.gender or "unknown"
     if gender not in GENDERS:
         problems.append(ImportProblem(index, "gender", GENDER_INVALID.format(found=gender)))
@@ -172,7 +178,7 @@ def _read_patient(
     mrn = next(
         (i.value for i in patient.identifier or [] if i.system == MRN_SYSTEM and i.value), None
     )
-    if problems or official is None or patient.birthDate is None:
+    if problems or official is None or not isinstance(patient.birthDate, date):
         return None, problems
     return (
         PatientFromBundle(
