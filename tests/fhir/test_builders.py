@@ -16,6 +16,7 @@ from fhir.resources.R4B.procedure import Procedure
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
 from ketamine_clinic.fhir.build_clinical import (
+    ENCOUNTER_STATUS,
     build_encounter,
     build_patient,
     build_questionnaire_response,
@@ -32,6 +33,7 @@ from ketamine_clinic.fhir.selectors import _devices_by_visit, _infusion_record
 from ketamine_clinic.infusion.models import PumpEvent
 from ketamine_clinic.orders.selectors import current_order
 from ketamine_clinic.patients.enums import SexAtBirth
+from ketamine_clinic.visits.enums import VisitState
 from ketamine_clinic.visits.models import VitalsReading
 from tests.fhir.support import GAD7_ANSWERS, CourseRecord, fhir_time, validated
 from tests.patients.factories import make_patient
@@ -251,3 +253,24 @@ def test_devices_carry_model_type_and_eui64(course: CourseRecord) -> None:
     pump = validated(FhirDevice, build_device(course.pump).model_dump_json())
     assert _codes(pump["type"]) == [("urn:iso:std:iso:11073:10101", "69985")]
     assert pump["status"] == "active"
+
+
+# R4 (4.0.1) Encounter.status, a required binding.
+R4_ENCOUNTER_STATUSES = {
+    "planned",
+    "arrived",
+    "triaged",
+    "in-progress",
+    "onleave",
+    "finished",
+    "cancelled",
+    "entered-in-error",
+    "unknown",
+}
+
+
+def test_every_visit_state_has_an_r4_encounter_status() -> None:
+    assert set(ENCOUNTER_STATUS) == set(VisitState)
+    assert set(ENCOUNTER_STATUS.values()) <= R4_ENCOUNTER_STATUSES
+    assert ENCOUNTER_STATUS[VisitState.DID_NOT_ATTEND] == "cancelled"  # R4 has no no-show
+    assert ENCOUNTER_STATUS[VisitState.DISCHARGED] == "finished"
