@@ -17,6 +17,7 @@ from tests.outcomes.test_patient_support import (
     PHQ9_SERIES,
     answers_for,
     give_course,
+    given_visit,
     infusion_start,
     nausea,
     score,
@@ -216,3 +217,27 @@ def test_a_patient_with_no_course_and_no_scores_has_nothing_to_show(db: None) ->
     found = patient_trajectories(make_patient("Casey", "Newcomer"))
 
     assert (found.courses, found.judged, found.trajectories) == ((), None, ())
+
+
+def test_a_second_course_is_judged_from_its_own_baseline_and_boosters_are_marked(
+    personas: dict[str, User],
+) -> None:
+    nurse = personas["nurse"]
+    first = give_course(personas)
+    booster = given_visit(personas, first.patient, None, None, 40, "0.5")
+    second = give_course(
+        personas, first.patient, days=(60, 63), doses=("0.5", "0.6"),
+        completed_on_day=None, opened_on_day=58,
+    )  # fmt: skip
+    score_series(first.patient, "phq9", [(1, 20), (18, 6), (59, 16), (64, 7)], nurse)
+
+    found = patient_trajectories(first.patient)
+
+    assert [c.course_id for c in found.courses] == [first.course.pk, second.course.pk]
+    assert found.judged is not None and found.judged.course_id == second.course.pk
+    assert [m.visit_id for m in found.boosters] == [booster.pk]
+    assert [m.number_in_course for m in found.infusions] == [1, 2, 3, 4, 5, 6, None, 1, 2]
+    standing = found.trajectories[0].standing
+    assert standing.baseline is not None and standing.baseline.total == 16
+    assert standing.latest is not None and standing.latest.total == 7
+    assert standing.response.met is True  # 16 -> 7 is 56% less

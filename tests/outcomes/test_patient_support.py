@@ -77,55 +77,16 @@ def give_course(
     days: Sequence[int] = INFUSION_DAYS,
     doses: Sequence[str] = DOSES_MG_PER_KG,
     completed_on_day: int | None = 19,
+    opened_on_day: int = -3,
 ) -> CourseGiven:
-    """A course started on day 0 with an infusion given on each of ``days``."""
-    prescriber, nurse = personas["prescriber"], personas["nurse"]
+    """A course opened on ``opened_on_day`` with an infusion given on each of ``days``."""
+    prescriber = personas["prescriber"]
     patient = patient or make_patient("Avery", "Testpatient", born=date(1984, 3, 7))
-    course = course_start(patient=patient, by=prescriber, at=DAY0 - timedelta(days=3))
-    visits = []
-    for number, (day, dose) in enumerate(zip(days, doses, strict=True), start=1):
-        start = infusion_start(day)
-        visit = Visit.objects.create(
-            patient=patient,
-            course=course,
-            number_in_course=number,
-            scheduled_start=start - timedelta(minutes=20),
-            planned_preparation_min=20,
-            planned_infusion_min=INFUSION_MIN,
-            planned_recovery_min=30,
-            created_at=DAY0 - timedelta(days=3),
-            created_by=personas["front_desk"],
-            state="discharged",
-            state_changed_at=start + timedelta(minutes=INFUSION_MIN + 30),
-            state_changed_by=nurse,
-            infusion_started_at=start,
-            infusion_started_by=nurse,
-            discharged_at=start + timedelta(minutes=INFUSION_MIN + 30),
-            discharged_by=nurse,
-        )
-        dose_mg_per_kg = Decimal(dose)
-        InfusionOrder.objects.create(
-            visit=visit,
-            ordered_by=prescriber,
-            ordered_at=start - timedelta(minutes=30),
-            weight_kg=WEIGHT_KG,
-            weight_measured_on=start.date(),
-            dose_mg_per_kg=dose_mg_per_kg,
-            duration_min=INFUSION_MIN,
-            vial_strength_mg_per_ml=Decimal("50.00"),
-            concentration_mg_per_ml=CONCENTRATION_MG_PER_ML,
-            care_area="infusion_suite",
-            plan={"vtbi_ml": float(dose_mg_per_kg * WEIGHT_KG)},
-            verdict="ok",
-        )
-        rate = (dose_mg_per_kg * WEIGHT_KG / CONCENTRATION_MG_PER_ML) * 60 / INFUSION_MIN
-        PumpEvent.objects.create(
-            visit=visit, at=start, kind="start", rate_ml_per_h=round(rate, 1), by=nurse
-        )
-        PumpEvent.objects.create(
-            visit=visit, at=start + timedelta(minutes=INFUSION_MIN), kind="stop", by=nurse
-        )
-        visits.append(visit)
+    course = course_start(patient=patient, by=prescriber, at=DAY0 + timedelta(days=opened_on_day))
+    visits = [
+        given_visit(personas, patient, course, number, day, dose)
+        for number, (day, dose) in enumerate(zip(days, doses, strict=True), start=1)
+    ]
     if completed_on_day is not None:
         Course.objects.filter(pk=course.pk).update(
             status=CourseStatus.COMPLETED,
@@ -134,6 +95,61 @@ def give_course(
         )
         course.refresh_from_db()
     return CourseGiven(patient=patient, course=course, visits=visits)
+
+
+def given_visit(
+    personas: dict[str, User],
+    patient: Patient,
+    course: Course | None,
+    number: int | None,
+    day: int,
+    dose: str,
+) -> Visit:
+    """A visit whose infusion of ``dose`` mg/kg ran its 55 minutes on ``day`` (a booster
+    when ``course`` is None)."""
+    prescriber, nurse = personas["prescriber"], personas["nurse"]
+    start = infusion_start(day)
+    visit = Visit.objects.create(
+        patient=patient,
+        course=course,
+        number_in_course=number,
+        scheduled_start=start - timedelta(minutes=20),
+        planned_preparation_min=20,
+        planned_infusion_min=INFUSION_MIN,
+        planned_recovery_min=30,
+        created_at=DAY0 - timedelta(days=3),
+        created_by=personas["front_desk"],
+        state="discharged",
+        state_changed_at=start + timedelta(minutes=INFUSION_MIN + 30),
+        state_changed_by=nurse,
+        infusion_started_at=start,
+        infusion_started_by=nurse,
+        discharged_at=start + timedelta(minutes=INFUSION_MIN + 30),
+        discharged_by=nurse,
+    )
+    dose_mg_per_kg = Decimal(dose)
+    InfusionOrder.objects.create(
+        visit=visit,
+        ordered_by=prescriber,
+        ordered_at=start - timedelta(minutes=30),
+        weight_kg=WEIGHT_KG,
+        weight_measured_on=start.date(),
+        dose_mg_per_kg=dose_mg_per_kg,
+        duration_min=INFUSION_MIN,
+        vial_strength_mg_per_ml=Decimal("50.00"),
+        concentration_mg_per_ml=CONCENTRATION_MG_PER_ML,
+        care_area="infusion_suite",
+        plan={"vtbi_ml": float(dose_mg_per_kg * WEIGHT_KG)},
+        verdict="ok",
+    )
+    rate = (dose_mg_per_kg * WEIGHT_KG / CONCENTRATION_MG_PER_ML) * 60 / INFUSION_MIN
+    PumpEvent.objects.create(
+        visit=visit, at=start, kind="start", rate_ml_per_h=round(rate, 1), by=nurse
+    )
+    PumpEvent.objects.create(
+        visit=visit, at=start + timedelta(minutes=INFUSION_MIN), kind="stop", by=nurse
+    )
+    return visit
 
 
 def nausea(visit: Visit, nurse: User, *, description: str = "") -> AdverseEvent:

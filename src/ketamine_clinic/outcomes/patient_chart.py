@@ -26,6 +26,7 @@ class ChartTrajectory:
 class TrajectoryPanel:
     items: tuple[ChartTrajectory, ...]
     progress_url: str
+    has_boosters: bool = False
 
 
 def trajectory_panel(patient: Patient) -> TrajectoryPanel:
@@ -45,4 +46,5 @@ def trajectory_panel(patient: Patient) -> TrajectoryPanel:
             for t in found.trajectories
         ),
         progress_url=reverse("outcomes:patient_progress", args=[patient.pk]),
+        has_boosters=bool(found.boosters),
     )

@@ -136,6 +136,13 @@ def _labelled(ticks: Sequence[float], min_gap_px: float) -> list[bool]:
     return shown
 
 
+def _infusion_label(mark: InfusionMark) -> str:
+    """Its number in the course; "B" for a booster given outside a course."""
+    if mark.course_id is None:
+        return "B"
+    return str(mark.number_in_course or "")
+
+
 def _local(moment: datetime) -> datetime:
     return timezone.localtime(moment)
 
@@ -210,8 +217,11 @@ def trajectory_plot(
     infusion_ticks = tuple(
         InfusionTick(
             x=coordinate(at),
-            label=str(mark.number_in_course or "") if show else "",
-            title=f"Infusion {mark.number_in_course or ''} on {_local(mark.started_at):%Y-%m-%d}",
+            label=_infusion_label(mark) if show else "",
+            title=(
+                f"{'Booster infusion' if mark.course_id is None else 'Infusion'}"
+                f" {mark.number_in_course or ''} on {_local(mark.started_at):%Y-%m-%d}"
+            ).replace("  ", " "),
         )
         for at, mark, show in zip(
             infusion_xs, infusions, _labelled(infusion_xs, size.font_px * 0.9), strict=True

@@ -90,7 +90,7 @@ class InfusionMark:
     """One visit whose infusion started: when, which of the course, how much."""
 
     visit_id: int
-    course_id: int
+    course_id: int | None  # None: a booster, given outside a course
     number_in_course: int | None
     started_at: datetime
     dose_mg_per_kg_ordered: Decimal | None
@@ -185,10 +185,13 @@ class PatientTrajectories:
     courses: tuple[CourseSpan, ...]  # oldest first; only courses that have started
     judged: CourseSpan | None  # the latest course with an infusion started
     trajectories: tuple[Trajectory, ...] = field(default_factory=tuple)
+    boosters: tuple[InfusionMark, ...] = ()  # infusions outside a course, oldest first
 
     @property
     def infusions(self) -> tuple[InfusionMark, ...]:
-        return tuple(mark for course in self.courses for mark in course.infusions)
+        """Every infusion started, courses' and boosters', in time order."""
+        marks = [mark for course in self.courses for mark in course.infusions]
+        return tuple(sorted([*marks, *self.boosters], key=lambda mark: mark.started_at))
 
 
 def trajectory_instruments() -> tuple[Instrument, ...]:
@@ -261,7 +264,7 @@ def _infusion_marks(visits: Sequence[Visit], now: datetime) -> list[InfusionMark
         marks.append(
             InfusionMark(
                 visit_id=visit.pk,
-                course_id=visit.course_id or 0,
+                course_id=visit.course_id,
                 number_in_course=visit.number_in_course,
                 started_at=visit.infusion_started_at,
                 dose_mg_per_kg_ordered=None if order is None else order.dose_mg_per_kg,
@@ -278,8 +281,11 @@ def _infusion_marks(visits: Sequence[Visit], now: datetime) -> list[InfusionMark
     return marks
 
 
-def patient_courses(patient: Patient, *, now: datetime | None = None) -> list[CourseSpan]:
-    """The patient's started courses, oldest first, each with its started infusions."""
+def patient_courses(
+    patient: Patient, *, now: datetime | None = None
+) -> tuple[list[CourseSpan], list[InfusionMark]]:
+    """The patient's started courses, oldest first, each with its started infusions, and
+    the boosters (infusions started outside a course)."""
     moment = now or timezone.now()
     courses = list(
         Course.objects.filter(patient=patient, started_at__isnull=False).order_by(
@@ -287,11 +293,11 @@ def patient_courses(patient: Patient, *, now: datetime | None = None) -> list[Co
         )
     )
     visits = list(
-        Visit.objects.filter(course__in=courses, infusion_started_at__isnull=False).order_by(
+        Visit.objects.filter(patient=patient, infusion_started_at__isnull=False).order_by(
             "infusion_started_at", "id"
         )
     )
-    by_course: dict[int, list[InfusionMark]] = defaultdict(list)
+    by_course: dict[int | None, list[InfusionMark]] = defaultdict(list)
     for mark in _infusion_marks(visits, moment):
         by_course[mark.course_id].append(mark)
     spans = []
@@ -312,7 +318,7 @@ def patient_courses(patient: Patient, *, now: datetime | None = None) -> list[Co
                 infusions=tuple(by_course[course.pk]),
             )
         )
-    return spans
+    return spans, by_course[None]
 
 
 # --------------------------------------------------------------------------------------
@@ -480,7 +486,7 @@ def patient_trajectories(patient: Patient, *, now: datetime | None = None) -> Pa
     Not audited on its own: the page that shows it (the chart, the progress report)
     writes the READ entry.
     """
-    courses = patient_courses(patient, now=now)
+    courses, boosters = patient_courses(patient, now=now)
     started = [course for course in courses if course.infusions]
     judged = started[-1] if started else None
     instruments = trajectory_instruments()
@@ -499,6 +505,7 @@ def patient_trajectories(patient: Patient, *, now: datetime | None = None) -> Pa
         patient=patient,
         courses=tuple(courses),
         judged=judged,
+        boosters=tuple(boosters),
         trajectories=tuple(
             _trajectory(instrument, by_key[instrument.key], judged)
             for instrument in instruments
