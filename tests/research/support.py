@@ -148,7 +148,7 @@ def seed_identified_clinic() -> SeededClinic:
         first_day = BASE + timedelta(days=day)
         course = Course.objects.create(
             patient=patient,
-            protocol_key="standard_six",
+            protocol_key="standard-6",
             protocol={"infusions": 6, "window_days": 21},
             status="stopped",
             created_at=clock.at(first_day - timedelta(days=3)),

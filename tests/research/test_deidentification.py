@@ -17,9 +17,12 @@ import pytest
 
 from ketamine_clinic.accounts.models import User
 from ketamine_clinic.audit.models import AuditEntry
+from ketamine_clinic.infusion.models import AdverseEvent
+from ketamine_clinic.patients.models import Diagnosis
 from ketamine_clinic.research.deidentify import OFFSET_MAX_DAYS, ExportSecret
 from ketamine_clinic.research.requests import ExportRequest
 from ketamine_clinic.research.services import research_export_write
+from ketamine_clinic.visits.models import Visit
 from tests.research.helpers import (
     TABLE_NAMES,
     as_csv_text,
@@ -228,7 +231,7 @@ def test_values_are_exported_with_corrections_applied_and_free_text_dropped(
         course["status"],
         course["infusions_planned"],
         course["infusions_given"],
-    ) == ("standard_six", "stopped", "6", "3")
+    ) == ("standard-6", "stopped", "6", "3")
     patients = csv_rows(out, "patients")
     assert {row["diagnosis_icd10_codes"] for row in patients} == {'["F33.1","F41.1"]'}
     vitals = _rows_by_patient(out, "vitals")["A"]
@@ -320,3 +323,24 @@ def test_a_window_keeps_only_records_of_those_days(clinic: SeededClinic, tmp_pat
     assert ages == ["89", "90+"]
     (score,) = csv_rows(out, "scores")
     assert score["total"] == "16"
+
+
+def test_a_coded_column_holding_anything_but_a_code_exports_unlisted(
+    clinic: SeededClinic, tmp_path: Path
+) -> None:
+    """Written around the services (an import, a script): a name in a kind or code column."""
+    source = clinic.patients[2].patient
+    visit = Visit.objects.filter(patient=source, number_in_course=3).get()
+    AdverseEvent.objects.create(
+        visit=visit, at=visit.scheduled_start, kind="Vexmorrow Kindname", by=visit.created_by
+    )
+    Diagnosis.objects.create(
+        patient=source, code="Q-Jonesy", title="", recorded_at=visit.scheduled_start
+    )
+    out = _export(tmp_path, "csv")
+    texts = " ".join(every_text(out))
+    assert "Vexmorrow" not in texts and "Jonesy" not in texts
+    (third,) = [r for r in _rows_by_patient(out, "visits")["C"] if r["number_in_course"] == "3"]
+    assert third["adverse_event_kinds"] == '["unlisted"]'
+    (patient,) = [r for r in csv_rows(out, "patients") if r["age_at_first_infusion_years"] == "41"]
+    assert patient["diagnosis_icd10_codes"] == '["F33.1","F41.1","unlisted"]'

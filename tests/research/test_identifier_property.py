@@ -50,7 +50,7 @@ def _patient_full_of(value: str, staff: User) -> None:
     )
     course = Course.objects.create(
         patient=patient,
-        protocol_key="standard_six",
+        protocol_key="standard-6",
         protocol={"infusions": 6},
         status="stopped",
         created_at=BASE,

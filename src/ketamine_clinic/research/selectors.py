@@ -35,6 +35,8 @@ from ketamine_clinic.patients.models import Diagnosis, Patient
 from ketamine_clinic.research.deidentify import ExportSecret, age_in_years, grouped_age
 from ketamine_clinic.research.requests import AUDIT_OBJECT_TYPE
 from ketamine_clinic.research.tables import COURSES, PATIENTS, SCORES, VISITS, VITALS, Table
+from ketamine_clinic.research.vocabulary import allowed, listed, listed_all
+from ketamine_clinic.research.vocabulary import version as version_listed
 from ketamine_clinic.research.window import ExportWindow
 from ketamine_clinic.research.writers import Row
 from ketamine_clinic.visits.models import Visit, VitalsReading
@@ -73,6 +75,7 @@ class _Chunk:
 
     def courses(self) -> list[Row]:
         secret = self.secret
+        codes = allowed()
         found = list(
             Course.objects.filter(patient_id__in=self.patient_ids)
             .order_by()
@@ -104,8 +107,8 @@ class _Chunk:
             row = (
                 secret.course_ids(course_id),
                 secret.patient_ids(pid),
-                protocol_key,
-                status,
+                listed(protocol_key, codes["courses.protocol_key"]),
+                listed(status, codes["courses.status"]),
                 secret.shift(pid, started),
                 secret.shift(pid, ended),
                 None if planned is None else int(planned),
@@ -116,6 +119,7 @@ class _Chunk:
 
     def visits(self) -> list[Row]:
         secret = self.secret
+        codes = allowed()
         in_window = Q(visit__patient_id__in=self.patient_ids) & self.window.q(
             "visit__scheduled_start"
         )
@@ -193,7 +197,7 @@ class _Chunk:
                 secret.patient_ids(pid),
                 None if course_id is None else secret.course_ids(course_id),
                 number,
-                state,
+                listed(state, codes["visits.state"]),
                 secret.shift(pid, scheduled),
                 secret.shift(pid, started),
                 secret.shift(pid, recovery),
@@ -203,7 +207,7 @@ class _Chunk:
                 None if order is None else order[2],
                 infusing_min,
                 delivered_mg,
-                adverse.get(visit_id, []),
+                listed_all(adverse.get(visit_id, []), codes["visits.adverse_event_kinds"]),
                 intervened.get(visit_id, 0),
             )
             keyed.append((pid, scheduled, row))
@@ -211,6 +215,7 @@ class _Chunk:
 
     def vitals(self) -> list[Row]:
         secret = self.secret
+        codes = allowed()
         keyed = []
         for pid, visit_id, taken, systolic, diastolic, heart, spo2, respiratory, source in (
             VitalsReading.objects.filter(visit__patient_id__in=self.patient_ids)
@@ -239,7 +244,7 @@ class _Chunk:
                 heart,
                 spo2,
                 respiratory,
-                source,
+                listed(source, codes["vitals.source"]),
             )
             keyed.append((pid, taken, row))
         return _in_rank_order(keyed, self.rank)
@@ -248,6 +253,7 @@ class _Chunk:
         """Current responses only: one that a later response corrects is replaced by it,
         as ``assessments.selectors._current`` reads them."""
         secret = self.secret
+        codes = allowed()
         keyed = []
         for pid, key, version, answers, total, severity, valid, channel, taken in (
             QuestionnaireResponse.objects.filter(
@@ -271,13 +277,13 @@ class _Chunk:
             self.with_rows.add(pid)
             row = (
                 secret.patient_ids(pid),
-                key,
-                version,
+                listed(key, codes["scores.instrument_key"]),
+                version_listed(version),
                 [None if answer is None else int(answer) for answer in answers],
                 total,
-                severity,
+                listed(severity, codes["scores.severity"]),
                 valid,
-                channel,
+                listed(channel, codes["scores.channel"]),
                 secret.shift(pid, taken),
             )
             keyed.append((pid, taken, row))
@@ -286,6 +292,7 @@ class _Chunk:
     def patients(self) -> list[Row]:
         """After the other tables: with a window, a patient goes in if any of their rows
         did, or if they were registered in it."""
+        known = allowed()
         codes: dict[int, set[str]] = defaultdict(set)
         for pid, code in (
             Diagnosis.objects.filter(
@@ -317,7 +324,12 @@ class _Chunk:
                     continue
             first = first_infusion.get(pid)
             age = None if first is None else grouped_age(age_in_years(born, _local_day(first)))
-            row = (self.secret.patient_ids(pid), sex, age, sorted(codes.get(pid, ())))
+            row = (
+                self.secret.patient_ids(pid),
+                listed(sex, known["patients.sex_at_birth"]),
+                age,
+                sorted(listed_all(codes.get(pid, ()), known["patients.diagnosis_icd10_codes"])),
+            )
             keyed.append((pid, 0, row))
         return _in_rank_order(keyed, self.rank)
 

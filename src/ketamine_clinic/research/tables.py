@@ -34,7 +34,10 @@ SHIFTED = (
     "the date and weekday are not real"
 )
 KEPT = "kept as recorded (not an identifier)"
-CODED = "kept: a value from a fixed list of codes, never free text"
+CODED = (
+    "kept if on its fixed list of codes (research/vocabulary.py); any other value is "
+    'exported as "unlisted", so no free text can pass through'
+)
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,7 @@ PATIENTS = Table(
             ColumnType.TEXT_LIST,
             "",
             "ICD-10-CM codes of the diagnoses on record (entered-in-error left out), sorted",
-            "codes only; the titles and every note are dropped",
+            'codes on the bundled ICD-10-CM list only (others: "unlisted"); titles and notes dropped',
         ),
     ),
 )
@@ -161,7 +164,7 @@ VISITS = Table(
             ColumnType.TEXT_LIST,
             "",
             "kind of each adverse event recorded, in time order",
-            "kinds only (a fixed list); descriptions dropped as free text",
+            'kinds on the fixed list only (others: "unlisted"); descriptions dropped as free text',
         ),
         Column(
             "adverse_events_with_intervention",
