@@ -7,10 +7,13 @@ import csv
 import io
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from ketamine_clinic.accounts.models import User
 from ketamine_clinic.audit.models import AuditEntry
+from ketamine_clinic.outcomes.selectors import forget_cached_outcomes
 from tests.conftest import client_for
 from tests.outcomes.builders import Plan, build
 from tests.outcomes.test_cohort_and_measures import known_clinic
@@ -103,3 +106,24 @@ def test_a_new_score_shows_on_the_next_page(personas: dict[str, User], prescribe
     assert "0 of 1" in client.get(URL).content.decode()
     build([Plan(baseline=20, end=5)], by=prescriber)  # a second course that responds
     assert "1 of 2" in client.get(URL).content.decode()
+
+
+def test_the_page_runs_the_same_few_queries_for_any_number_of_courses(
+    personas: dict[str, User],
+    prescriber: User,
+) -> None:
+    # No per-patient query: 3 courses and 30 courses cost the same queries. The
+    # timing at full size (6,000 patients, 19,000 infusions) is in the report.
+    client = client_for(personas["clinic_lead"])
+    client.get(URL)  # the session and the first, empty computation
+    counts = []
+    for size in (3, 30):
+        build([Plan(baseline=20, end=8, follow_ups=[(30, 12)]) for _ in range(size)], by=prescriber)
+        forget_cached_outcomes()
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(URL).status_code == 200
+        counts.append(len(queries))
+    assert 0 < counts[0] == counts[1] <= 25
+    with CaptureQueriesContext(connection) as queries:
+        client.get(URL)  # nothing changed: the cached figures, after the version check
+    assert len(queries) < counts[1]

@@ -135,19 +135,15 @@ class CourseRow(NamedTuple):
 
 
 class InfusionRow(NamedTuple):
-    """A given infusion: a course's (``course_id``) or a booster (``course_id`` None)."""
+    """A given infusion: a course's (``course_id``) or a booster (``course_id`` None),
+    with the dose of its order in force (the latest) in micrograms per kg: whole
+    numbers, since orders keep mg/kg to three decimals (None: no order)."""
 
     visit_id: int
     patient_id: int
     course_id: int | None
     started_at_s: float
-
-
-class OrderRow(NamedTuple):
-    visit_id: int
-    dose_mg_per_kg: Decimal
-    ordered_at_s: float
-    order_id: int
+    dose_ug_per_kg: int | None
 
 
 class DiagnosisRow(NamedTuple):
@@ -164,15 +160,17 @@ class ScoreRow(NamedTuple):
     taken_at_s: float
 
 
-@dataclass(frozen=True, slots=True)
-class Score:
+class Score(NamedTuple):
     total: int
     taken_at_s: float
 
 
-@dataclass(frozen=True, slots=True)
-class CourseOutcome:
-    """One course that started, as the dashboard counts it, for one instrument."""
+class CourseOutcome(NamedTuple):
+    """One course that started, as the dashboard counts it, for one instrument.
+
+    Named tuples rather than frozen dataclasses here and for ``Score``: a clinic has
+    tens of thousands of them, and a frozen dataclass's ``__init__`` is several times
+    slower."""
 
     course_id: int
     patient_id: int
@@ -215,29 +213,11 @@ def _primary_diagnoses(rows: Iterable[DiagnosisRow]) -> dict[int, str]:
     return {patient: code for patient, (_, _, code) in first.items()}
 
 
-def _doses_in_force(orders: Iterable[OrderRow]) -> dict[int, Decimal]:
-    """Each visit's dose in force: its latest order (a change is a new order).
-
-    ``orders`` come oldest first within a visit (the selector orders them), so the last
-    one seen wins; a stray out-of-order row is still placed by its time.
-    """
-    latest: dict[int, OrderRow] = {}
-    for order in orders:
-        seen = latest.get(order.visit_id)
-        if seen is None or (order.ordered_at_s, order.order_id) >= (
-            seen.ordered_at_s,
-            seen.order_id,
-        ):
-            latest[order.visit_id] = order
-    return {visit: order.dose_mg_per_kg for visit, order in latest.items()}
-
-
 def build_cohort(
     *,
     instrument_key: str,
     courses: Iterable[CourseRow],
     infusions: Iterable[InfusionRow],
-    orders: Iterable[OrderRow],
     diagnoses: Iterable[DiagnosisRow],
     scores: Iterable[ScoreRow],
     corrected_response_ids: Iterable[int] = (),
@@ -258,7 +238,6 @@ def build_cohort(
             by_course[infusion.course_id].append(infusion)
     for times in boosters.values():
         times.sort()
-    doses = _doses_in_force(orders)
     primary = _primary_diagnoses(diagnoses)
     scores_of = _index_by_patient(scores, set(corrected_response_ids))
 
@@ -297,7 +276,7 @@ def build_cohort(
             for at in boosters.get(course.patient_id, ())
             if at > last_at and (until is None or at < until)
         )
-        given_doses = [doses[row.visit_id] for row in given if row.visit_id in doses]
+        given_doses = [row.dose_ug_per_kg for row in given if row.dose_ug_per_kg is not None]
         outcomes.append(
             CourseOutcome(
                 course_id=course.course_id,
@@ -308,7 +287,7 @@ def build_cohort(
                 infusions_given=len(given),
                 infusions_planned=course.infusions_planned,
                 finished=course.completed or len(given) >= course.infusions_planned,
-                max_dose_mg_per_kg=max(given_doses) if given_doses else None,
+                max_dose_mg_per_kg=Decimal(max(given_doses)) / 1000 if given_doses else None,
                 baseline=baseline,
                 end=end,
                 follow_ups=follow_ups,

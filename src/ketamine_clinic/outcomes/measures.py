@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Final
+from typing import Final, NamedTuple
 
 from ketamine_clinic.instruments.definitions import Instrument, get_instrument
 from ketamine_clinic.instruments.errors import NotDefined
@@ -35,8 +35,7 @@ from ketamine_clinic.outcomes.stats import Proportion, wilson_interval
 SMALL_N: Final = 20
 
 
-@dataclass(frozen=True, slots=True)
-class Judged:
+class Judged(NamedTuple):
     """What one course achieved on the instrument (False where it cannot be judged)."""
 
     has_baseline: bool

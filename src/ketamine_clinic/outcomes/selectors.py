@@ -11,10 +11,10 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, FloatField, Func, IntegerField, Max
+from django.db.models import Count, FloatField, Func, IntegerField, Max, OuterRef, Subquery
 from django.db.models.expressions import Combinable
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Round
 
 from ketamine_clinic.assessments.models import QuestionnaireResponse
 from ketamine_clinic.courses.enums import CourseStatus
@@ -26,7 +26,6 @@ from ketamine_clinic.outcomes.cohort import (
     CourseRow,
     DiagnosisRow,
     InfusionRow,
-    OrderRow,
     ScoreRow,
     build_cohort,
 )
@@ -106,13 +105,24 @@ def clinic_cohort(instrument_key: str) -> list[CourseOutcome]:
         InfusionRow(*row)
         for row in Visit.objects.filter(infusion_started_at__isnull=False)
         .order_by()
-        .values_list("id", "patient_id", "course_id", EpochSeconds("infusion_started_at"))
-    ]
-    orders = [
-        OrderRow(*row)
-        # Oldest first, so the last order seen for a visit is the one in force.
-        for row in InfusionOrder.objects.order_by("visit_id", "ordered_at", "id").values_list(
-            "visit_id", "dose_mg_per_kg", EpochSeconds("ordered_at"), "id"
+        .values_list(
+            "id",
+            "patient_id",
+            "course_id",
+            EpochSeconds("infusion_started_at"),
+            # The order in force (orders.selectors.current_order), looked up by the
+            # database through the visit's index: cheaper than fetching every order.
+            Cast(
+                Round(
+                    Subquery(
+                        InfusionOrder.objects.filter(visit=OuterRef("pk"))
+                        .order_by("-ordered_at", "-id")
+                        .values("dose_mg_per_kg")[:1]
+                    )
+                    * 1000
+                ),
+                IntegerField(),
+            ),
         )
     ]
     diagnoses = [
@@ -135,7 +145,6 @@ def clinic_cohort(instrument_key: str) -> list[CourseOutcome]:
         instrument_key=instrument_key,
         courses=courses,
         infusions=infusions,
-        orders=orders,
         diagnoses=diagnoses,
         scores=scores,
         corrected_response_ids=[c for c in corrected if c is not None],
