@@ -23,6 +23,7 @@ pytestmark = BROWSER_TEST
 
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 TABLET: ViewportSize = {"width": 820, "height": 1180}
+A4_PRINTABLE: ViewportSize = {"width": 688, "height": 1010}  # 210 x 297 mm less 15 mm margins
 
 
 def test_the_chart_plots_the_course_and_the_report_prints(
@@ -64,6 +65,8 @@ def test_the_chart_plots_the_course_and_the_report_prints(
     expect(summary).to_contain_text("60% lower")
     visit.screenshot("report")
 
+    # Print media at the width of A4 paper less its margins (96 px an inch), as the page prints.
+    visit.page.set_viewport_size(A4_PRINTABLE)
     visit.page.emulate_media(media="print")
     expect(visit.page.locator(".topbar")).to_be_hidden()
     expect(visit.page.locator(".report-actions")).to_be_hidden()
