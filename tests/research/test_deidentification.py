@@ -331,6 +331,7 @@ def test_a_coded_column_holding_anything_but_a_code_exports_unlisted(
     """Written around the services (an import, a script): a name in a kind or code column."""
     source = clinic.patients[2].patient
     visit = Visit.objects.filter(patient=source, number_in_course=3).get()
+    assert visit.created_by is not None
     AdverseEvent.objects.create(
         visit=visit, at=visit.scheduled_start, kind="Vexmorrow Kindname", by=visit.created_by
     )
