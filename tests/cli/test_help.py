@@ -44,7 +44,7 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
     "simulate": ["room"],
     "fhir": ["export", "import", "client"],
     "research": ["export"],
-    "generate": [],
+    "generate": ["--patients", "--infusions", "--seed", "--allow-existing", "--force"],
 }
 
 
