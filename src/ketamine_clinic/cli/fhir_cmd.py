@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from ketamine_clinic.fhir.selectors import audit_fhir_read, make_bundle, patient_resources
+    from ketamine_clinic.fhir.selectors import patient_bundle
     from ketamine_clinic.patients.models import Patient
 
     wanted = args.patient.strip()
@@ -90,23 +90,21 @@ def _export(args: argparse.Namespace) -> int:
         patient = Patient.objects.filter(pk=int(wanted)).first()
     if patient is None:
         raise CliError(f"--patient: no patient has the id or MRN {wanted!r}")
-    resources = patient_resources(patient)
-    audit_fhir_read(
+    bundle = patient_bundle(
+        patient=patient,
         client=None,
         interaction="export",
-        patient=patient,
-        resource_type="Bundle",
-        resource_count=len(resources),
+        bundle_type="collection",
+        base_url=args.base_url,
     )
-    text = make_bundle(resources, bundle_type="collection", base_url=args.base_url).model_dump_json(
-        indent=2
-    )
+    text = bundle.model_dump_json(indent=2)
     if args.out:
         try:
             Path(args.out).write_text(text + "\n", encoding="utf-8")
         except OSError as exc:
             raise CliError(f"--out: cannot write {args.out}: {exc.strerror}") from exc
-        print(f"wrote {len(resources)} resources for {patient.mrn} to {args.out}", file=sys.stderr)
+        count = len(bundle.entry or [])
+        print(f"wrote {count} resources for {patient.mrn} to {args.out}", file=sys.stderr)
     else:
         print(text)
     return 0

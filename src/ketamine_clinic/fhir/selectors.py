@@ -214,6 +214,27 @@ def audit_fhir_read(
     )
 
 
+def patient_bundle(
+    *,
+    patient: Patient,
+    client: FhirClient | None,
+    interaction: str,
+    bundle_type: str,
+    base_url: str,
+    resource_types: Collection[str] = RESOURCE_TYPES,
+) -> Bundle:
+    """The patient's record as a Bundle, its read audited for `client` (None: the CLI)."""
+    resources = patient_resources(patient, resource_types=resource_types)
+    audit_fhir_read(
+        client=client,
+        interaction=interaction,
+        patient=patient,
+        resource_type="Bundle",
+        resource_count=len(resources),
+    )
+    return make_bundle(resources, bundle_type=bundle_type, base_url=base_url)
+
+
 def patients_by_identifier(*, system: str | None, value: str) -> list[Patient]:
     """Patients whose MRN is `value`, when `system` is ours or not given (None)."""
     if system is not None and system != MRN_SYSTEM:

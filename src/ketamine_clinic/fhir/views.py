@@ -21,7 +21,7 @@ from ketamine_clinic.fhir.models import FhirClient
 from ketamine_clinic.fhir.selectors import (
     audit_fhir_read,
     make_bundle,
-    patient_resources,
+    patient_bundle,
     patients_by_identifier,
 )
 from ketamine_clinic.patients.models import Patient
@@ -73,18 +73,15 @@ def patient_everything(request: HttpRequest, client: FhirClient, patient_id: str
     patient = _patient(patient_id)
     if patient is None:
         return outcome_response(404, "not-found", PATIENT_NOT_FOUND.format(patient_id=patient_id))
-    allowed = [t for t in RESOURCE_TYPES if scopes_allow(client.scope_list, t)]
-    resources = patient_resources(patient, resource_types=allowed)
-    audit_fhir_read(
+    bundle = patient_bundle(
+        patient=patient,
         client=client,
         interaction="$everything",
-        patient=patient,
-        resource_type="Bundle",
-        resource_count=len(resources),
+        bundle_type="searchset",
+        base_url=_base_url(request),
+        resource_types=[t for t in RESOURCE_TYPES if scopes_allow(client.scope_list, t)],
     )
-    return fhir_response(
-        make_bundle(resources, bundle_type="searchset", base_url=_base_url(request))
-    )
+    return fhir_response(bundle)
 
 
 @fhir_read("Patient")
