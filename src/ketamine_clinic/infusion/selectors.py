@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,14 +31,17 @@ CURVE_STEP_S = 30.0
 CURVE_TAIL_S = 3600.0
 
 
+def _event_view(event: PumpEvent) -> PumpEventView:
+    return PumpEventView(
+        at=event.at,
+        kind=PumpEventKind(event.kind),
+        rate_ml_per_h=None if event.rate_ml_per_h is None else float(event.rate_ml_per_h),
+    )
+
+
 def event_views(visit: Visit) -> list[PumpEventView]:
     return [
-        PumpEventView(
-            at=event.at,
-            kind=PumpEventKind(event.kind),
-            rate_ml_per_h=None if event.rate_ml_per_h is None else float(event.rate_ml_per_h),
-        )
-        for event in PumpEvent.objects.filter(visit=visit).order_by("at", "id")
+        _event_view(event) for event in PumpEvent.objects.filter(visit=visit).order_by("at", "id")
     ]
 
 
@@ -66,6 +71,28 @@ def delivered_dose(visit: Visit, *, now: datetime | None = None) -> DeliveredDos
     at = now or timezone.now()
     events = event_views(visit)
     return DeliveredDose(order=order, events=events, pump=pump_state(events, at), at=at)
+
+
+def delivered_doses(
+    visits: Sequence[Visit], *, now: datetime | None = None
+) -> dict[int, DeliveredDose]:
+    """``delivered_dose`` for many visits in two queries (a chart or report lists a course's
+    infusions); a visit without an order has no entry."""
+    ids = [visit.pk for visit in visits]
+    orders: dict[int, InfusionOrder] = {}
+    # Oldest first, so the last one kept per visit is the order in force (current_order).
+    for order in InfusionOrder.objects.filter(visit_id__in=ids).order_by("ordered_at", "id"):
+        orders[order.visit_id] = order
+    events: dict[int, list[PumpEventView]] = defaultdict(list)
+    for event in PumpEvent.objects.filter(visit_id__in=ids).order_by("at", "id"):
+        events[event.visit_id].append(_event_view(event))
+    at = now or timezone.now()
+    return {
+        visit_id: DeliveredDose(
+            order=order, events=events[visit_id], pump=pump_state(events[visit_id], at), at=at
+        )
+        for visit_id, order in orders.items()
+    }
 
 
 @dataclass(frozen=True)

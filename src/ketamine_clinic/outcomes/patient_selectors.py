@@ -18,7 +18,7 @@ and adverse events, each in one query.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -30,13 +30,11 @@ from django.utils import timezone
 from ketamine_clinic.assessments.models import QuestionnaireResponse
 from ketamine_clinic.courses.chart import protocol_label
 from ketamine_clinic.courses.models import Course
-from ketamine_clinic.infusion.models import AdverseEvent, AdverseEventKind, PumpEvent
-from ketamine_clinic.infusion.pump_state import PumpEventKind, PumpEventView, pump_state
-from ketamine_clinic.infusion.selectors import DeliveredDose
+from ketamine_clinic.infusion.models import AdverseEvent, AdverseEventKind
+from ketamine_clinic.infusion.selectors import delivered_doses
 from ketamine_clinic.instruments.definitions import Band, Instrument, Rater, all_instruments
 from ketamine_clinic.instruments.errors import NotDefined
 from ketamine_clinic.instruments.outcomes import is_remission, is_response, reduction_fraction
-from ketamine_clinic.orders.models import InfusionOrder
 from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.visits.models import Visit
 
@@ -221,31 +219,10 @@ def trajectory_instruments() -> tuple[Instrument, ...]:
 # --------------------------------------------------------------------------------------
 
 
-def _pump_views(events: Iterable[PumpEvent]) -> list[PumpEventView]:
-    return [
-        PumpEventView(
-            at=event.at,
-            kind=PumpEventKind(event.kind),
-            rate_ml_per_h=None if event.rate_ml_per_h is None else float(event.rate_ml_per_h),
-        )
-        for event in events
-    ]
-
-
 def _infusion_marks(visits: Sequence[Visit], now: datetime) -> list[InfusionMark]:
-    """The started visits' marks, with orders, pump events and adverse events batched.
-
-    The delivered dose is ``infusion.selectors.DeliveredDose`` over the pump's own
-    events, the same arithmetic as ``delivered_dose`` without a query per visit.
-    """
+    """The started visits' marks, with doses and adverse events batched (no query per visit)."""
     ids = [visit.pk for visit in visits]
-    orders: dict[int, InfusionOrder] = {}
-    # Oldest first, so the last one seen per visit is the order in force (current_order).
-    for ordered in InfusionOrder.objects.filter(visit_id__in=ids).order_by("ordered_at", "id"):
-        orders[ordered.visit_id] = ordered
-    events: dict[int, list[PumpEvent]] = defaultdict(list)
-    for event in PumpEvent.objects.filter(visit_id__in=ids).order_by("at", "id"):
-        events[event.visit_id].append(event)
+    doses = delivered_doses(visits, now=now)
     adverse: dict[int, Counter[str]] = defaultdict(Counter)
     for visit_id, kind in AdverseEvent.objects.filter(visit_id__in=ids).values_list(
         "visit_id", "kind"
@@ -256,18 +233,14 @@ def _infusion_marks(visits: Sequence[Visit], now: datetime) -> list[InfusionMark
     for visit in visits:
         if visit.infusion_started_at is None:  # the query asks for started visits only
             continue
-        order = orders.get(visit.pk)
-        dose = None
-        if order is not None:
-            views = _pump_views(events[visit.pk])
-            dose = DeliveredDose(order=order, events=views, pump=pump_state(views, now), at=now)
+        dose = doses.get(visit.pk)
         marks.append(
             InfusionMark(
                 visit_id=visit.pk,
                 course_id=visit.course_id,
                 number_in_course=visit.number_in_course,
                 started_at=visit.infusion_started_at,
-                dose_mg_per_kg_ordered=None if order is None else order.dose_mg_per_kg,
+                dose_mg_per_kg_ordered=None if dose is None else dose.order.dose_mg_per_kg,
                 delivered_mg=None if dose is None else dose.mg,
                 delivered_mg_per_kg=None if dose is None else dose.mg_per_kg,
                 infusing_min=None if dose is None else dose.pump.infusing_min,
