@@ -55,9 +55,11 @@ def test_the_page_shows_each_rate_with_its_denominator_and_interval(
     # Response 6 of 10 by intention to treat: 60%, Wilson 31-83%; completers 5 of 8.
     assert "6 of 10" in page and "60%" in page and "31\N{EN DASH}83%" in page
     assert "5 of 8" in page
-    # The advertised figure: any benefit among completers, 6 of 8 (75%), beside response.
+    # The advertised figure beside the response, on the same denominators: any benefit
+    # in 7 of 10 who started, 6 of 8 completers.
     assert "Any benefit (the figure a clinic would advertise)" in page
-    assert "<strong>6 of 8</strong> completers" in page
+    assert "<strong>7 of 10</strong> courses that started" in page
+    assert "Completers only: 75%, 6 of 8" in page
     assert "McInnes 2022" in page and "53.6%" in page
     assert "<svg" in page and "Time to relapse among responders" in page
     assert "Testpatient" not in page  # aggregates only

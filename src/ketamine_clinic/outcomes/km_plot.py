@@ -17,7 +17,7 @@ from ketamine_clinic.outcomes.stats import KaplanMeier
 
 # Below the plot: tick labels, the axis title, then the numbers-at-risk row.
 FRAME: Final = Frame(
-    width=760, height=350, margin_top=16, margin_right=24, margin_bottom=94, margin_left=110
+    width=760, height=370, margin_top=36, margin_right=24, margin_bottom=94, margin_left=72
 )
 AXIS_LABELS_DY: Final = 18
 AXIS_TITLE_DY: Final = 40
@@ -68,11 +68,11 @@ class KmPlot:
 
     @property
     def y_title_y(self) -> float:
-        return self.top + 4
+        return self.top - 16
 
     @property
-    def y_title_y2(self) -> float:
-        return self.top + 19
+    def x_title_x(self) -> float:
+        return (self.left + self.right) / 2
 
 
 def km_plot(curve: KaplanMeier, *, unit: str = "days") -> KmPlot:
