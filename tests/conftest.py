@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from django.db import connection
 from django.test import Client
+from hypothesis import settings
 
 from ketamine_clinic.accounts.enums import Role
 from ketamine_clinic.accounts.models import User
@@ -15,6 +16,11 @@ from ketamine_clinic.audit.context import AuditContext, audit_context
 from tests.support.services import need
 
 PERSONA_PASSWORD = "correct-horse-battery-staple-42"
+
+# Property tests check behaviour, never speed (speed is measured in bench/): without a
+# deadline, an example that runs slowly on a loaded machine is not reported as a failure.
+settings.register_profile("clinic", deadline=None)
+settings.load_profile("clinic")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

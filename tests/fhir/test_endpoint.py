@@ -86,6 +86,7 @@ def test_a_client_with_patient_read_reads_the_patient_and_the_read_is_audited() 
     assert entry.actor_username == f"fhir-client:{client_id}:Regional HIE"
     assert entry.actor_id is None
     assert (entry.patient_id, entry.detail["interaction"]) == (str(patient.pk), "read")
+    assert entry.channel == "fhir"  # not "web": a machine client came in by the FHIR door
 
 
 def test_no_token_is_401_with_an_operation_outcome() -> None:

@@ -14,6 +14,15 @@ from ketamine_clinic.audit.context import AuditContext, audit_context, new_reque
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
+# Machine callers by URL prefix; everything else is a person at a browser.
+MACHINE_CHANNELS = (("/api/", "api"), ("/fhir/", "fhir"))
+
+
+def channel_of(path: str) -> str:
+    """Which door a request came in by, as the audit trail records it."""
+    return next((channel for prefix, channel in MACHINE_CHANNELS if path.startswith(prefix)), "web")
+
+
 class RequestContextMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -21,7 +30,7 @@ class RequestContextMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         supplied = request.headers.get("X-Request-ID", "")
         request_id = supplied if _REQUEST_ID.match(supplied) else new_request_id()
-        channel = "api" if request.path.startswith("/api/") else "web"
+        channel = channel_of(request.path)
         # REMOTE_ADDR is the peer; behind a proxy the operator sets it from the proxy's
         # header at the proxy (we do not trust X-Forwarded-For from clients).
         context = AuditContext(
