@@ -180,8 +180,9 @@ HOME_CARDS: list[HomeCard] = [
     HomeCard(
         Role.CLINIC_LEAD,
         "Outcomes",
-        "Response and remission across courses, with their definitions and denominators, will "
-        "appear here once outcomes are measured.",
+        "Response, remission and any benefit across courses, each with its definition, "
+        "denominator and 95% interval; for whom, and how long a response lasts.",
+        "outcomes:dashboard",
     ),
     HomeCard(
         Role.CLINIC_LEAD,
