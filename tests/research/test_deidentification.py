@@ -333,7 +333,7 @@ def test_a_coded_column_holding_anything_but_a_code_exports_unlisted(
     visit = Visit.objects.filter(patient=source, number_in_course=3).get()
     assert visit.created_by is not None
     AdverseEvent.objects.create(
-        visit=visit, at=visit.scheduled_start, kind="Vexmorrow Kindname", by=visit.created_by
+        visit=visit, at=visit.scheduled_start, kind="Vexmorrow Smyth", by=visit.created_by
     )
     Diagnosis.objects.create(
         patient=source, code="Q-Jonesy", title="", recorded_at=visit.scheduled_start
