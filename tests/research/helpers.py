@@ -11,6 +11,10 @@ from typing import Any
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 TABLE_NAMES = ("patients", "courses", "visits", "vitals", "scores")
+# What a Parquet export's directory holds, sorted by name.
+PARQUET_EXPORT_FILES = sorted(
+    [*(f"{name}.parquet" for name in TABLE_NAMES), "README.txt", "data_dictionary.csv"]
+)
 
 
 def csv_rows(directory: Path, table: str) -> list[dict[str, str]]:

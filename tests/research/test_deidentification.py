@@ -24,6 +24,7 @@ from ketamine_clinic.research.requests import ExportRequest
 from ketamine_clinic.research.services import research_export_write
 from ketamine_clinic.visits.models import Visit
 from tests.research.helpers import (
+    PARQUET_EXPORT_FILES,
     TABLE_NAMES,
     as_csv_text,
     csv_rows,
@@ -266,15 +267,7 @@ def test_parquet_holds_the_same_content_as_csv_with_typed_columns(
     assert pq.read_schema(as_parquet / "scores.parquet").field("item_answers").type == pa.list_(
         pa.int64()
     )
-    assert sorted(p.name for p in as_parquet.iterdir()) == [
-        "README.txt",
-        "courses.parquet",
-        "data_dictionary.csv",
-        "patients.parquet",
-        "scores.parquet",
-        "visits.parquet",
-        "vitals.parquet",
-    ]
+    assert sorted(p.name for p in as_parquet.iterdir()) == PARQUET_EXPORT_FILES
     del clinic
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from ketamine_clinic.audit.models import AuditEntry
 from tests.cli.conftest import run_main
-from tests.research.helpers import csv_rows
+from tests.research.helpers import PARQUET_EXPORT_FILES, csv_rows
 from tests.research.support import seed_identified_clinic
 
 
@@ -94,12 +94,4 @@ def test_an_empty_existing_directory_is_filled(
         capsys, "research", "export", "--out", str(tmp_path), "--format", "parquet"
     )
     assert code == 0, err
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "README.txt",
-        "courses.parquet",
-        "data_dictionary.csv",
-        "patients.parquet",
-        "scores.parquet",
-        "visits.parquet",
-        "vitals.parquet",
-    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == PARQUET_EXPORT_FILES
