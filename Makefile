@@ -51,6 +51,13 @@ bench-schedule: $(STAMP)
 # The device gateway end to end on SQLite and PostgreSQL (scratch databases, the load
 # generator in its own process) and parse rates against python-hl7 and hl7apy; not a
 # test. Writes its own marked block in docs/benchmarks.md. --quick: a smoke run.
+# Every staff page on the generated clinic (6,000 patients, 19,000 infusions), SQLite and
+# PostgreSQL, through the real server with 8 concurrent clients; not a test. Writes its
+# own marked block in docs/benchmarks.md.
+.PHONY: bench-pages
+bench-pages: $(STAMP)
+	$(BIN)/python bench/pages.py --write
+
 .PHONY: bench-gateway
 bench-gateway: $(STAMP)
 	$(BIN)/python bench/gateway.py --write
