@@ -1,4 +1,4 @@
-"""The de-identification rules themselves: study ids, date offsets, grouped ages, safe cells.
+"""The de-identification rules themselves: study ids, date offsets, grouped ages.
 
 Pure Python (no Django), so the rules can be read and tested on their own.
 
@@ -37,10 +37,6 @@ AGE_TOP_CODE_LABEL = "90+"
 # Random bits in a study id: 48 bits (12 hex digits) make a collision between two of a
 # clinic's few hundred thousand records unlikely, and `StudyIds` re-draws on one anyway.
 STUDY_ID_BITS = 48
-
-# What a spreadsheet would run as a formula if a text cell started with it (OWASP CSV
-# injection); the same list as the inventory's printable logs.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -104,17 +100,6 @@ def age_in_years(date_of_birth: date, on: date) -> int:
 def grouped_age(years: int) -> str:
     """The age as exported: the number, or "90+" for anyone older than 89."""
     return AGE_TOP_CODE_LABEL if years >= AGE_TOP_CODE_YEARS else str(years)
-
-
-def csv_text_cell(value: str) -> str:
-    """A text cell a spreadsheet will show, not run: a leading formula character gets a
-    quote in front (numbers such as "-3" are left alone)."""
-    if value.startswith(FORMULA_STARTS):
-        try:
-            float(value)
-        except ValueError:
-            return "'" + value
-    return value
 
 
 def json_list(values: Sequence[object]) -> str:

@@ -16,7 +16,8 @@ from typing import Any, Protocol
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
-from ketamine_clinic.research.deidentify import csv_text_cell, json_list
+from ketamine_clinic.csv_cells import formula_safe
+from ketamine_clinic.research.deidentify import json_list
 from ketamine_clinic.research.tables import ColumnType, Table
 
 Row = tuple[Any, ...]
@@ -38,7 +39,7 @@ def _csv_value(kind: ColumnType, value: Any) -> str:
     if value is None:
         return ""
     if kind is ColumnType.TEXT:
-        return csv_text_cell(str(value))
+        return formula_safe(str(value))
     if kind is ColumnType.TIMESTAMP:
         return csv_timestamp(value)
     if kind is ColumnType.BOOLEAN:

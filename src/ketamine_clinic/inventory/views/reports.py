@@ -17,24 +17,12 @@ from django.utils import timezone
 
 from ketamine_clinic.access.policy import access, staff_user
 from ketamine_clinic.accounts.models import User
+from ketamine_clinic.csv_cells import formula_safe
 from ketamine_clinic.inventory import reports
 from ketamine_clinic.inventory.forms.reports import ReportFilterForm
 from ketamine_clinic.inventory.policies import INVENTORY_READERS
 
 ReportMaker = Callable[[reports.ReportFilters, User, str], reports.Report]
-
-# A cell a spreadsheet would run as a formula (OWASP "CSV injection"). Free text typed
-# by staff (notes, references) is written with a leading apostrophe; numbers are not.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_cell(value: str) -> str:
-    if value.startswith(FORMULA_STARTS):
-        try:
-            float(value)
-        except ValueError:
-            return "'" + value
-    return value
 
 
 def _csv(report: reports.Report, filters: reports.ReportFilters) -> HttpResponse:
@@ -44,7 +32,7 @@ def _csv(report: reports.Report, filters: reports.ReportFilters) -> HttpResponse
     writer = csv.writer(response)
     writer.writerow(report.columns)
     for row in report.rows:
-        writer.writerow([_csv_cell(cell) for cell in row])
+        writer.writerow([formula_safe(cell) for cell in row])
     return response
 
 
