@@ -61,6 +61,7 @@ def test_the_page_shows_each_rate_with_its_denominator_and_interval(
     assert "<strong>7 of 10</strong> courses that started" in page
     assert "Completers only: 75%, 6 of 8" in page
     assert "McInnes 2022" in page and "53.6%" in page
+    assert "no responder followed to 56 days yet" in page  # beside "~60% at 8 weeks"
     assert "<svg" in page and "Time to relapse among responders" in page
     assert "Testpatient" not in page  # aggregates only
     assert AuditEntry.objects.count() == before  # no patient was read into the page
@@ -129,3 +130,23 @@ def test_the_page_runs_the_same_few_queries_for_any_number_of_courses(
     with CaptureQueriesContext(connection) as queries:
         client.get(URL)  # nothing changed: the cached figures, after the version check
     assert len(queries) < counts[1]
+
+
+def test_the_relapse_curve_at_8_weeks_stands_beside_mcinnes(
+    personas: dict[str, User], prescriber: User
+) -> None:
+    # Four responders: censored at 7, relapsed at 30 (three followed: S = 2/3) and at 60,
+    # censored at 90 (a score of 9 is still 55% below 20). At day 56, S = 2/3.
+    build(
+        [
+            Plan(baseline=20, end=6, follow_ups=[(30, 15)]),
+            Plan(baseline=20, end=6, follow_ups=[(28, 6), (60, 14)]),
+            Plan(baseline=20, end=6, follow_ups=[(28, 8), (90, 9)]),
+            Plan(baseline=20, end=6),
+        ],
+        by=prescriber,
+    )
+    page = client_for(personas["prescriber"]).get(URL).content.decode()
+    assert "67% of 4 responders still responding at 56 days" in page
+    assert "~60%" in page
+    assert "60 days (95% CI 30 days to not reached)" in page  # the median, by hand

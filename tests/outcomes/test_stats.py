@@ -106,6 +106,9 @@ def test_kaplan_meier_known_answer_with_a_tie_of_event_and_censoring() -> None:
     assert (ours.median_low, ours.median_high) == (1.0, None)
     assert ours.censor_times == (2.0, 4.0, 7.0, 9.0)
     assert ours.at_risk_at(5.0) == 5
+    assert ours.band_at(0.5) == (None, None)
+    assert ours.band_at(3.5) == (ours.steps[2].low, ours.steps[2].high)
+    assert ours.followed_to(9.0) and not ours.followed_to(9.5)
 
 
 def test_a_curve_that_stays_above_half_has_no_median() -> None:

@@ -35,11 +35,39 @@ CSV_HEADER: Final = (
 )
 
 
+# The relapse curve read at 8 weeks, beside McInnes 2022's "~60% still responding".
+DURABILITY_DAYS: Final = 56
+
+
+@dataclass(frozen=True, slots=True)
+class CurvePoint:
+    """S(days) of the relapse curve with its 95 % band, and how many were followed."""
+
+    days: int
+    survival: float
+    low: float | None
+    high: float | None
+    responders: int
+
+    @property
+    def percent(self) -> str:
+        return f"{100 * self.survival:.0f}%"
+
+    @property
+    def band(self) -> str:
+        if self.low is None or self.high is None:
+            return ""
+        return f"{100 * self.low:.0f}\N{EN DASH}{100 * self.high:.0f}%"
+
+
 @dataclass(frozen=True, slots=True)
 class PublishedRow:
     figure: PublishedFigure
     # This clinic's figure under the same definition, when there is one.
-    clinic: MeasureResult | None
+    clinic: MeasureResult | None = None
+    clinic_curve: CurvePoint | None = None
+    # Why a like-for-like figure is missing (e.g. nobody followed for 8 weeks yet).
+    clinic_missing: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,15 +86,7 @@ class DashboardPage:
 
 def dashboard_page(instrument_key: str) -> DashboardPage:
     outcomes = clinic_outcomes(instrument_key)
-    measures = outcomes.measures
-    published = []
-    for figure in PUBLISHED:
-        clinic = None
-        if figure.compare:
-            key, measure = figure.compare.split(":")
-            if key == instrument_key:
-                clinic = measures.result(measure)
-        published.append(PublishedRow(figure=figure, clinic=clinic))
+    published = [_published_row(figure, outcomes) for figure in PUBLISHED]
     return DashboardPage(
         outcomes=outcomes,
         plot=km_plot(outcomes.relapse_curve),
@@ -79,6 +99,30 @@ def dashboard_page(instrument_key: str) -> DashboardPage:
         dose_bands=tuple(band.label for band in DOSE_BANDS),
         diagnosis_groups=tuple(DIAGNOSIS_LABELS.values()),
     )
+
+
+def _published_row(figure: PublishedFigure, outcomes: ClinicOutcomes) -> PublishedRow:
+    if not figure.compare:
+        return PublishedRow(figure=figure)
+    key, measure = figure.compare.split(":")
+    if key != outcomes.instrument_key:
+        return PublishedRow(figure=figure)
+    if measure != "still_responding_56d":
+        return PublishedRow(figure=figure, clinic=outcomes.measures.result(measure))
+    curve = outcomes.relapse_curve
+    if not curve.followed_to(DURABILITY_DAYS):
+        return PublishedRow(
+            figure=figure, clinic_missing=f"no responder followed to {DURABILITY_DAYS} days yet"
+        )
+    low, high = curve.band_at(DURABILITY_DAYS)
+    point = CurvePoint(
+        days=DURABILITY_DAYS,
+        survival=curve.survival_at(DURABILITY_DAYS),
+        low=low,
+        high=high,
+        responders=curve.n,
+    )
+    return PublishedRow(figure=figure, clinic_curve=point)
 
 
 def _cells(table: str, row: str, denominator: str, found: Proportion | None) -> tuple[str, ...]:

@@ -21,7 +21,8 @@ class PublishedFigure:
     measure: str
     definition: str
     result: str
-    # "instrument_key:measure_key" on this dashboard when like-for-like, else "".
+    # "instrument_key:measure_key" on this dashboard when like-for-like, else ""; the
+    # measure "still_responding_56d" is the relapse curve at 56 days (8 weeks).
     compare: str = ""
     verify: bool = False
 
@@ -65,6 +66,7 @@ PUBLISHED: Final[tuple[PublishedFigure, ...]] = (
         "Durability",
         "Responders still responding at 8 weeks",
         "~60%",
+        compare="phq9:still_responding_56d",
     ),
     PublishedFigure(
         "ELEKT-D (Anand 2023)",

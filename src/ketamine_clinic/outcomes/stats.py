@@ -107,6 +107,19 @@ class KaplanMeier:
             value = step.survival
         return value
 
+    def band_at(self, time: float) -> tuple[float | None, float | None]:
+        """The 95 % band of S(time) (None before the first event, where S is 1)."""
+        band: tuple[float | None, float | None] = (None, None)
+        for step in self.steps:
+            if step.time > time:
+                break
+            band = (step.low, step.high)
+        return band
+
+    def followed_to(self, time: float) -> bool:
+        """Whether anyone was still followed at ``time`` (else S(time) is not estimated)."""
+        return any(step.time >= time for step in self.steps)
+
     def at_risk_at(self, time: float) -> int:
         """How many were still followed (no event, not censored) just before ``time``."""
         for step in self.steps:
