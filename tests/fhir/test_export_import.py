@@ -72,7 +72,7 @@ def test_the_exported_bundle_of_a_course_validates_and_holds_every_record(
     full_urls = {entry["fullUrl"] for entry in bundle["entry"]}
     references = {value for entry in bundle["entry"] for value in _references(entry["resource"])}
     assert {f"http://localhost:8000/fhir/r4/{ref}" for ref in references} <= full_urls
-    read = AuditEntry.objects.filter(action="read", object_type="fhir_Bundle").get()
+    read = AuditEntry.objects.filter(action="export", object_type="fhir_Bundle").get()
     assert read.patient_id == str(course.patient.pk)
     assert read.channel == "cli:fhir"
     assert read.detail["resources"] == len(bundle["entry"])

@@ -294,6 +294,7 @@ def test_the_export_is_audited_with_its_filters_and_row_counts(
     out = tmp_path / "x"
     research_export_write(out=out, request=ExportRequest("parquet"), by=personas["clinic_lead"])
     entry = AuditEntry.objects.filter(object_type="research_export").get()
+    assert entry.action == "export"
     assert entry.actor_username == personas["clinic_lead"].username
     assert entry.detail == {
         "format": "parquet",

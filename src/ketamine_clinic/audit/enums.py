@@ -10,6 +10,7 @@ class AuditAction(models.TextChoices):
     READ = "read", "Read"
     CREATE = "create", "Create"
     UPDATE = "update", "Update"
+    EXPORT = "export", "Export"  # records leaving the platform (research files, FHIR Bundles)
     # Security events
     SIGN_IN = "sign_in", "Signed in"
     SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"

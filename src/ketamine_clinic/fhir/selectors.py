@@ -193,7 +193,8 @@ def audit_fhir_read(
     resource_count: int | None = None,
     query: str = "",
 ) -> None:
-    """One READ entry naming the client, the interaction, the resource and the patient."""
+    """One entry naming the client, the interaction, the resource and the patient: READ
+    for a client's request, EXPORT when the command line writes a Bundle out."""
     detail: dict[str, str | int | None] = {
         "client_id": client.pk if client is not None else None,
         "interaction": interaction,
@@ -204,7 +205,7 @@ def audit_fhir_read(
     if query:
         detail["query"] = query[:200]
     audit_record(
-        action=AuditAction.READ,
+        action=AuditAction.EXPORT if interaction == "export" else AuditAction.READ,
         actor=None,
         actor_username=reader_name(client),
         object_type=f"fhir_{resource_type}"[:60],

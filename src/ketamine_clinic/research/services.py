@@ -127,7 +127,7 @@ def _audit(
     *, by: User | None, request: ExportRequest, counts: dict[str, int], destination: str
 ) -> None:
     audit_record(
-        action=AuditAction.READ,
+        action=AuditAction.EXPORT,
         actor=by,
         object_type=AUDIT_OBJECT_TYPE,
         detail={
