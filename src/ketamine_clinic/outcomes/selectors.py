@@ -77,10 +77,9 @@ def outcome_instruments() -> dict[str, str]:
     }
 
 
-def clinic_cohort(instrument_key: str) -> list[CourseOutcome]:
-    """Every course that started, with its scores on ``instrument_key``."""
-    get_instrument(instrument_key)
-    courses = [
+def course_rows() -> list[CourseRow]:
+    """Every course past planning, with the number of infusions its snapshot plans."""
+    return [
         CourseRow(
             course_id=course_id,
             patient_id=patient_id,
@@ -101,7 +100,11 @@ def clinic_cohort(instrument_key: str) -> list[CourseOutcome]:
             Cast(KeyTextTransform("infusions", "protocol"), IntegerField()),
         )
     ]
-    infusions = [
+
+
+def infusion_rows() -> list[InfusionRow]:
+    """Every infusion given (the pump started), courses' and boosters' alike."""
+    return [
         InfusionRow(*row)
         for row in Visit.objects.filter(infusion_started_at__isnull=False)
         .order_by()
@@ -125,12 +128,19 @@ def clinic_cohort(instrument_key: str) -> list[CourseOutcome]:
             ),
         )
     ]
-    diagnoses = [
+
+
+def diagnosis_rows() -> list[DiagnosisRow]:
+    return [
         DiagnosisRow(*row)
         for row in Diagnosis.objects.filter(entered_in_error_at__isnull=True)
         .order_by()
         .values_list("patient_id", "code", EpochSeconds("recorded_at"), "id")
     ]
+
+
+def score_rows(instrument_key: str) -> tuple[list[ScoreRow], list[int]]:
+    """The instrument's valid totals, and the ids of responses a correction replaced."""
     responses = QuestionnaireResponse.objects.filter(instrument_key=instrument_key)
     scores = [
         ScoreRow(*row)
@@ -138,16 +148,21 @@ def clinic_cohort(instrument_key: str) -> list[CourseOutcome]:
         .order_by()
         .values_list("id", "patient_id", "total", EpochSeconds("taken_at"))
     ]
-    corrected = (
-        responses.filter(corrects__isnull=False).order_by().values_list("corrects_id", flat=True)
-    )
+    corrected = responses.filter(corrects__isnull=False).order_by().values_list("corrects_id")
+    return scores, [c for (c,) in corrected if c is not None]
+
+
+def clinic_cohort(instrument_key: str) -> list[CourseOutcome]:
+    """Every course that started, with its scores on ``instrument_key``."""
+    get_instrument(instrument_key)
+    scores, corrected = score_rows(instrument_key)
     return build_cohort(
         instrument_key=instrument_key,
-        courses=courses,
-        infusions=infusions,
-        diagnoses=diagnoses,
+        courses=course_rows(),
+        infusions=infusion_rows(),
+        diagnoses=diagnosis_rows(),
         scores=scores,
-        corrected_response_ids=[c for c in corrected if c is not None],
+        corrected_response_ids=corrected,
     )
 
 
