@@ -140,3 +140,14 @@ def test_icd10_codes_fall_into_their_groups(code: str | None, group: DiagnosisGr
 def test_an_unknown_instrument_is_an_error_not_an_empty_cohort() -> None:
     with pytest.raises(UnknownInstrument):
         build_cohort(instrument_key="madrs_typo", courses=[], infusions=[], diagnoses=[], scores=[])
+
+
+def test_an_active_course_short_of_its_last_infusion_is_under_way() -> None:
+    courses = [CourseRow(1, 1, "active", 6, False)]
+    (partial,) = cohort(infusions(1, 0, 3), [], courses=courses)
+    assert (partial.finished, partial.under_way) == (False, True)
+    (all_given,) = cohort(infusions(1, *SIX), [], courses=courses)
+    assert (all_given.finished, all_given.under_way) == (True, False)
+    stopped = [CourseRow(1, 1, "stopped", 6, False)]
+    (ended,) = cohort(infusions(1, 0, 3), [], courses=stopped)
+    assert (ended.finished, ended.under_way) == (False, False)

@@ -20,6 +20,9 @@ The rules, each stated on the dashboard:
   ``courses/protocols_data.py``'s ``BoosterRule`` boosters are booked) after the
   course's last infusion and before the patient's next course.
 - *Finished*: the course was completed, or every planned infusion was given.
+- *Under way*: the course is still active and not every planned infusion has been
+  given; its outcome is not known yet, so it is left out of both denominators (and
+  counted on the page) rather than counted as not improved.
 """
 
 from __future__ import annotations
@@ -126,6 +129,10 @@ def dose_band(dose_mg_per_kg: Decimal | None) -> DoseBand:
 # ---- the rows the selectors read ---------------------------------------------------
 
 
+# courses.enums.CourseStatus.ACTIVE, as the string the selectors read (no Django here).
+_ACTIVE: Final = "active"
+
+
 class CourseRow(NamedTuple):
     course_id: int
     patient_id: int
@@ -180,6 +187,7 @@ class CourseOutcome(NamedTuple):
     infusions_given: int
     infusions_planned: int
     finished: bool
+    under_way: bool
     max_dose_mg_per_kg: Decimal | None
     baseline: Score | None
     end: Score | None
@@ -253,6 +261,7 @@ def build_cohort(
     outcomes: list[CourseOutcome] = []
     for course, given in started:
         first_at, last_at = given[0].started_at_s, given[-1].started_at_s
+        finished = course.completed or len(given) >= course.infusions_planned
         until = next_start.get(course.course_id)
         patient_scores = scores_of.get(course.patient_id, [])
         baseline = _last_between(
@@ -286,7 +295,8 @@ def build_cohort(
                 last_infusion_at_s=last_at,
                 infusions_given=len(given),
                 infusions_planned=course.infusions_planned,
-                finished=course.completed or len(given) >= course.infusions_planned,
+                finished=finished,
+                under_way=course.status == _ACTIVE and not finished,
                 max_dose_mg_per_kg=Decimal(max(given_doses)) / 1000 if given_doses else None,
                 baseline=baseline,
                 end=end,

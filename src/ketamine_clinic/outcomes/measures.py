@@ -39,6 +39,7 @@ class Judged(NamedTuple):
     """What one course achieved on the instrument (False where it cannot be judged)."""
 
     has_baseline: bool
+    under_way: bool
     completer: bool
     response: bool
     remission: bool | None  # None: the instrument defines no remission
@@ -81,6 +82,7 @@ def judge(outcome: CourseOutcome, instrument_key: str) -> Judged:
             benefit = baseline.total - end.total >= mcid
     return Judged(
         has_baseline=baseline is not None,
+        under_way=outcome.under_way,
         completer=outcome.finished and has_both,
         response=response,
         remission=remission,
@@ -176,6 +178,7 @@ class Measures:
     instrument_key: str
     short_name: str
     courses_started: int
+    under_way: int
     without_baseline: int
     started_n: int
     completers_n: int
@@ -196,8 +199,14 @@ class Measures:
 _Pick = Callable[[Judged], bool | None]
 
 
+def _counted(judged: Judged) -> bool:
+    """In the intention-to-treat denominator: a baseline, and the course no longer under
+    way (an unfinished active course has no outcome yet)."""
+    return judged.has_baseline and not judged.under_way
+
+
 def _proportion(judged: Sequence[Judged], pick: _Pick, *, completers: bool) -> Proportion:
-    pool = [j for j in judged if j.has_baseline and (j.completer or not completers)]
+    pool = [j for j in judged if _counted(j) and (j.completer or not completers)]
     return wilson_interval(sum(1 for j in pool if pick(j)), len(pool))
 
 
@@ -205,7 +214,7 @@ def _breakdown_row(label: str, judged: Sequence[Judged], instrument: Instrument)
     outcome = instrument.outcome
     return BreakdownRow(
         label=label,
-        started_n=sum(1 for j in judged if j.has_baseline),
+        started_n=sum(1 for j in judged if _counted(j)),
         response_started=_proportion(judged, lambda j: j.response, completers=False),
         response_completers=_proportion(judged, lambda j: j.response, completers=True),
         remission_completers=_proportion(judged, lambda j: j.remission, completers=True)
@@ -223,6 +232,8 @@ def _grouped(
 ) -> list[tuple[str, list[Judged]]]:
     groups: dict[int, tuple[str, list[Judged]]] = {}
     for outcome, judged in pairs:
+        if not _counted(judged):
+            continue  # neither denominator holds it: no row of its own either
         found = key(outcome)
         if found is None:
             continue
@@ -292,10 +303,11 @@ def measure_cohort(cohort: Sequence[CourseOutcome], instrument_key: str) -> Meas
         instrument_key=instrument_key,
         short_name=instrument.short_name,
         courses_started=len(cohort),
-        without_baseline=sum(1 for j in judged if not j.has_baseline),
-        started_n=sum(1 for j in judged if j.has_baseline),
+        under_way=sum(1 for j in judged if j.under_way),
+        without_baseline=sum(1 for j in judged if not j.has_baseline and not j.under_way),
+        started_n=sum(1 for j in judged if _counted(j)),
         completers_n=sum(1 for j in judged if j.completer),
-        started_without_end=sum(1 for o, j in pairs if j.has_baseline and o.end is None),
+        started_without_end=sum(1 for o, j in pairs if _counted(j) and o.end is None),
         results=tuple(results),
         breakdowns=(
             table("Primary diagnosis", by_diagnosis),
