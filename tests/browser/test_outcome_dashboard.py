@@ -29,7 +29,9 @@ def test_the_clinic_lead_reads_the_outcomes_and_the_relapse_curve(visit: Visit) 
     visit.page.set_viewport_size(DESKTOP)
 
     sign_in_with_password(visit, "adeyemi")
-    visit.page.get_by_role("link", name="Outcomes").click()
+    # The lead's home card and the menu both lead here; the menu is taken.
+    expect(visit.page.get_by_role("main").get_by_role("link", name="Outcomes")).to_be_visible()
+    visit.page.get_by_role("navigation", name="Main").get_by_role("link", name="Outcomes").click()
     assert visit.path() == "/outcomes/"
     expect(visit.page.get_by_role("heading", name="Outcomes: PHQ-9")).to_be_visible()
     headline = visit.page.locator(".headline")
