@@ -157,6 +157,12 @@ RECEIPT_COLUMNS = (
 )
 
 
+def latest_movement_day() -> date | None:
+    """The clinic's local day of the newest entry in the record (None when it is empty)."""
+    latest = StockEntry.objects.order_by("-at").values_list("at", flat=True).first()
+    return timezone.localdate(latest) if latest is not None else None
+
+
 def receipt_log(filters: ReportFilters) -> Report:
     """Every receipt: what came in, from whom (as the supplier's details were then)."""
     receipts = filters.days(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
+from datetime import timedelta
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -23,6 +24,9 @@ from ketamine_clinic.inventory.forms.reports import ReportFilterForm
 from ketamine_clinic.inventory.policies import INVENTORY_READERS
 
 ReportMaker = Callable[[reports.ReportFilters, User, str], reports.Report]
+# The logs with a row per movement, which open on their last DEFAULT_DAYS days.
+RECENT_BY_DEFAULT = frozenset({"receipts", "dispensing", "waste"})
+DEFAULT_DAYS = 31
 
 
 def _csv(report: reports.Report, filters: reports.ReportFilters) -> HttpResponse:
@@ -64,17 +68,29 @@ def _report_view(request: HttpRequest, make: ReportMaker, key: str) -> HttpRespo
             },
             status=400,
         )
-    filters = form.filters() if form.is_bound else reports.ReportFilters()
+    if form.is_bound:
+        filters = form.filters()
+    elif key in RECENT_BY_DEFAULT:
+        # Unfiltered, a busy clinic's movement logs run to tens of thousands of rows
+        # (minutes to read and print, bench/pages.py): the page opens on the last month
+        # of the record, its first date in the form, and any range is one filter away.
+        latest = reports.latest_movement_day() or timezone.localdate()
+        filters = reports.ReportFilters(date_from=latest - timedelta(days=DEFAULT_DAYS - 1))
+    else:
+        filters = reports.ReportFilters()
     report = make(filters, user, "csv" if wants_csv else "page")
     if wants_csv:
         return _csv(report, filters)
     query = request.GET.copy()
+    if not form.is_bound and filters.date_from is not None:
+        query["date_from"] = filters.date_from.isoformat()  # the CSV link gives these rows
     query["format"] = "csv"
+    initial = {"date_from": filters.date_from} if filters.date_from else {}
     return render(
         request,
         "inventory/reports/report.html",
         {
-            "form": form if form.is_bound else ReportFilterForm(),
+            "form": form if form.is_bound else ReportFilterForm(initial=initial),
             "report": report,
             "title": report.title,
             "key": key,
