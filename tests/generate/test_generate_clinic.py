@@ -3,12 +3,14 @@ would have left (each checked with the services' own reads where they exist)."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from datetime import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from ketamine_clinic.assessments.models import QuestionnaireResponse, RiskFlag
 from ketamine_clinic.audit.models import AuditEntry
@@ -227,3 +229,26 @@ def test_visits_per_patient_are_ordered_by_time(small_clinic: GenerationReport) 
     for visit in Visit.objects.order_by("id"):
         by_patient[visit.patient_id].append(visit.scheduled_start)
     assert all(starts == sorted(starts) for starts in by_patient.values())
+
+
+def test_each_order_holds_the_plan_the_pharmacology_engine_gives_for_it(
+    small_clinic: GenerationReport,
+) -> None:
+    from ketamine_clinic.orders.services import _plan_as_json
+    from ketamine_clinic.pharmacology.dosing import plan_infusion
+    from ketamine_clinic.pharmacology.drug_library_data import library_entry
+
+    del small_clinic
+    orders = list(InfusionOrder.objects.select_related("visit")[:30])
+    for order in orders:
+        plan = plan_infusion(
+            weight_kg=float(order.weight_kg),
+            dose_mg_per_kg=float(order.dose_mg_per_kg),
+            duration_min=float(order.duration_min),
+            vial_strength_mg_per_ml=float(order.vial_strength_mg_per_ml),
+            concentration_mg_per_ml=float(order.concentration_mg_per_ml),
+            entry=library_entry(order.care_area),
+        )
+        assert order.plan == json.loads(json.dumps(_plan_as_json(plan)))
+        assert order.weight_measured_on == timezone.localdate(order.visit.scheduled_start)
+        assert (order.verdict == "soft_breach") == bool(order.override_reason)

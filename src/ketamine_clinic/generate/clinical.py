@@ -12,13 +12,16 @@ was given is the pump record replayed by ``infusion.pump_state`` and capped at t
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 from functools import lru_cache
 from typing import Any
 
 from ketamine_clinic.infusion.pump_state import PumpEventKind, PumpEventView, pump_state
+
+# The order's stored plan, exactly as order_infusion stores it (its own function).
+from ketamine_clinic.orders.services import _plan_as_json as plan_as_json
 from ketamine_clinic.pharmacology.dosing import InfusionPlan, plan_infusion
 from ketamine_clinic.pharmacology.dosing_errors import InvalidDoseInput
 from ketamine_clinic.pharmacology.drug_library import Verdict
@@ -31,17 +34,6 @@ SOFT_OVERRIDE_REASON = (
 )
 TITRATION_STEP_TEXT = "-10%"
 CENT = Decimal("0.01")
-
-
-def plan_as_json(plan: InfusionPlan) -> dict[str, Any]:
-    """As ``orders.services._plan_as_json`` stores it (kept equal by a test)."""
-    out: dict[str, Any] = {}
-    for field in fields(plan):
-        value = getattr(plan, field.name)
-        if isinstance(value, int | float | str) and not isinstance(value, bool):
-            out[field.name] = value
-    out["check_messages"] = list(plan.check_result.messages)
-    return out
 
 
 @dataclass(frozen=True)
