@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Final
 
 from ketamine_clinic.outcomes.cohort import (
@@ -20,7 +21,7 @@ from ketamine_clinic.outcomes.cohort import (
 from ketamine_clinic.outcomes.km_plot import KmPlot, km_plot
 from ketamine_clinic.outcomes.measures import SMALL_N, MeasureResult
 from ketamine_clinic.outcomes.published import PUBLISHED, SUMMARY, PublishedFigure
-from ketamine_clinic.outcomes.selectors import ClinicOutcomes, clinic_outcomes
+from ketamine_clinic.outcomes.selectors import ClinicOutcomes, counted_outcomes
 from ketamine_clinic.outcomes.stats import Proportion
 
 CSV_HEADER: Final = (
@@ -73,6 +74,8 @@ class PublishedRow:
 @dataclass(frozen=True, slots=True)
 class DashboardPage:
     outcomes: ClinicOutcomes
+    counted_at: datetime
+    recount_pending: bool
     plot: KmPlot
     published: tuple[PublishedRow, ...]
     published_summary: str
@@ -85,10 +88,13 @@ class DashboardPage:
 
 
 def dashboard_page(instrument_key: str) -> DashboardPage:
-    outcomes = clinic_outcomes(instrument_key)
+    counted = counted_outcomes(instrument_key)
+    outcomes = counted.outcomes
     published = [_published_row(figure, outcomes) for figure in PUBLISHED]
     return DashboardPage(
         outcomes=outcomes,
+        counted_at=counted.counted_at,
+        recount_pending=counted.recount_pending,
         plot=km_plot(outcomes.relapse_curve),
         published=tuple(published),
         published_summary=SUMMARY,

@@ -7,14 +7,20 @@ patient. A page that lists patients must audit its own read.
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from django.conf import settings
+from django.db import connections
 from django.db.models import Count, FloatField, Func, IntegerField, Max, OuterRef, Subquery
 from django.db.models.expressions import Combinable
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Round
+from django.utils import timezone
 
 from ketamine_clinic.assessments.models import QuestionnaireResponse
 from ketamine_clinic.courses.enums import CourseStatus
@@ -40,6 +46,8 @@ from ketamine_clinic.outcomes.measures import Measures, measure_cohort
 from ketamine_clinic.outcomes.stats import KaplanMeier
 from ketamine_clinic.patients.models import Diagnosis
 from ketamine_clinic.visits.models import Visit
+
+log = logging.getLogger(__name__)
 
 DEFAULT_INSTRUMENT = "phq9"
 
@@ -207,27 +215,110 @@ def data_version() -> tuple[object, ...]:
     )
 
 
+@dataclass(frozen=True)
+class CountedOutcomes:
+    """The figures with the moment they were counted, as the dashboard shows them."""
+
+    outcomes: ClinicOutcomes
+    counted_at: datetime
+    # Data arrived since ``counted_at``; it is being counted and shows on a later page.
+    recount_pending: bool = False
+
+
+@dataclass
+class _Counted:
+    version: tuple[object, ...]
+    outcomes: ClinicOutcomes
+    counted_at: datetime
+
+
 _cache_lock = threading.Lock()
-_cache: dict[str, tuple[tuple[object, ...], ClinicOutcomes]] = {}
+_cache: dict[str, _Counted] = {}
+_recounting: set[str] = set()
+
+
+def _count(instrument_key: str) -> _Counted:
+    # The version is read first: data that arrives while counting moves it past what is
+    # stored here, so the next page counts again rather than keep a count that missed it.
+    version = data_version()
+    counted = _Counted(version, compute_clinic_outcomes(instrument_key), timezone.now())
+    with _cache_lock:
+        _cache[instrument_key] = counted
+    return counted
 
 
 def clinic_outcomes(instrument_key: str = DEFAULT_INSTRUMENT) -> ClinicOutcomes:
-    """The dashboard's figures, recomputed only when ``data_version`` has moved.
+    """The figures as of now: counted again only when ``data_version`` has moved.
 
     The cache is this process's (each web process keeps its own, a few hundred kB per
-    instrument); every request checks the version with a few aggregate queries, so a
-    new score, infusion, order, diagnosis or course change shows on the next page.
+    instrument); every call checks the version with a few aggregate queries, so a new
+    score, infusion, order, diagnosis or course change is in the next figures.
+    """
+    return counted_outcomes(instrument_key, recount_in_background=False).outcomes
+
+
+def counted_outcomes(
+    instrument_key: str = DEFAULT_INSTRUMENT, *, recount_in_background: bool | None = None
+) -> CountedOutcomes:
+    """The dashboard's figures, never waiting for a recount when a count exists.
+
+    Counting takes about a second at a clinic's real scale, more than a page may take.
+    With data newer than the last count, this returns that count (``recount_pending``)
+    and counts again in a background thread, one per instrument at a time; the page
+    says when its figures were counted. Without any count yet, it counts and waits.
+    ``recount_in_background`` defaults to ``KC_OUTCOMES_RECOUNT_IN_BACKGROUND``.
     """
     get_instrument(instrument_key)
+    if recount_in_background is None:
+        recount_in_background = settings.KC_OUTCOMES_RECOUNT_IN_BACKGROUND
     version = data_version()
     with _cache_lock:
         cached = _cache.get(instrument_key)
-    if cached is not None and cached[0] == version:
-        return cached[1]
-    result = compute_clinic_outcomes(instrument_key)
-    with _cache_lock:
-        _cache[instrument_key] = (version, result)
-    return result
+        start_recount = (
+            cached is not None
+            and cached.version != version
+            and recount_in_background
+            and instrument_key not in _recounting
+        )
+        if start_recount:
+            _recounting.add(instrument_key)
+    if cached is not None and (cached.version == version or recount_in_background):
+        if start_recount:
+            start_recount_thread(lambda: _recount(instrument_key))
+        return CountedOutcomes(
+            outcomes=cached.outcomes,
+            counted_at=cached.counted_at,
+            recount_pending=cached.version != version,
+        )
+    counted = _count(instrument_key)
+    return CountedOutcomes(outcomes=counted.outcomes, counted_at=counted.counted_at)
+
+
+def _recount(instrument_key: str) -> None:
+    try:
+        _count(instrument_key)
+    except Exception:
+        # The last figures stay; the next page tries again. Logged, not raised: nobody
+        # waits on this thread.
+        log.exception("outcomes: recounting %s failed", instrument_key)
+    finally:
+        with _cache_lock:
+            _recounting.discard(instrument_key)
+
+
+def _start_in_thread(work: Callable[[], None]) -> None:
+    def run() -> None:
+        try:
+            work()
+        finally:
+            # The thread's own database connection, opened by the count, closes with it.
+            connections.close_all()
+
+    threading.Thread(target=run, name="outcomes-recount", daemon=True).start()
+
+
+# How a recount is started; tests replace it to run the recount when they choose.
+start_recount_thread: Callable[[Callable[[], None]], None] = _start_in_thread
 
 
 def compute_clinic_outcomes(instrument_key: str) -> ClinicOutcomes:
@@ -246,3 +337,4 @@ def forget_cached_outcomes() -> None:
     """Drop this process's cached figures (tests whose databases reuse ids need it)."""
     with _cache_lock:
         _cache.clear()
+        _recounting.clear()

@@ -196,6 +196,10 @@ KC_CS_EXPIRY_WARNING_DAYS = env_int("KC_CS_EXPIRY_WARNING_DAYS", 60, minimum=1)
 # How often the clinic counts its stock (clinical.md: daily or per shift); a count is due
 # this many hours after the last one closed. 24 = end of each day.
 KC_CS_COUNT_EVERY_HOURS = env_int("KC_CS_COUNT_EVERY_HOURS", 24, minimum=1)
+# The outcome dashboard's figures take about a second to count at a clinic's real scale
+# (6,000 patients): when data arrived since the last count, the page shows the last
+# figures with their time and recounts in the background. Off, each such page waits.
+KC_OUTCOMES_RECOUNT_IN_BACKGROUND = env_bool("KC_OUTCOMES_RECOUNT_IN_BACKGROUND", True)
 
 INSTALLED_APPS = [
     "django.contrib.auth",
