@@ -74,10 +74,12 @@ def token_hash(secret: str) -> str:
 TOKEN_NAME_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
 
 
-def _clean_name(name: str) -> str:
+def clean_token_name(name: str, *, required: str = TOKEN_NAME_REQUIRED) -> str:
+    """The name of a token's holder as stored (an API token's, a FHIR client's), or a
+    ValidationError on ``name``; ``required`` says what to name when it is empty."""
     name = name.strip()
     if not name:
-        raise ValidationError({"name": TOKEN_NAME_REQUIRED})
+        raise ValidationError({"name": required})
     if len(name) > 80:
         raise ValidationError({"name": TOKEN_NAME_TOO_LONG})
     # NUL and lone surrogates would be refused by PostgreSQL with a 500; refuse them here.
@@ -89,7 +91,7 @@ def _clean_name(name: str) -> str:
 @transaction.atomic
 def api_token_create(*, user: User, name: str, by: User | None) -> IssuedToken:
     """Issue a token acting as `user`. `by` is None only for the command line."""
-    clean_name = _clean_name(name)
+    clean_name = clean_token_name(name)
     if not user.is_active:
         raise ValidationError({"user": TOKEN_USER_INACTIVE})
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)

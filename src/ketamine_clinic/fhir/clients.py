@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,7 +24,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from ketamine_clinic.api.services import LAST_USED_RESOLUTION, token_hash
+from ketamine_clinic.api.services import LAST_USED_RESOLUTION, clean_token_name, token_hash
 from ketamine_clinic.audit.enums import AuditAction
 from ketamine_clinic.audit.services import audit_record
 from ketamine_clinic.fhir.models import FhirClient
@@ -50,8 +49,6 @@ RESOURCE_TYPES = (
 _SCOPE = re.compile(r"^system/(?P<type>[A-Za-z]+|\*)\.(?P<access>[a-z]+|\*)$")
 
 CLIENT_NAME_REQUIRED = "name: give the client a name, e.g. the system that will read."
-CLIENT_NAME_TOO_LONG = "name: at most 80 characters."
-CLIENT_NAME_CONTROL_CHARACTERS = "name: must not contain control characters."
 SCOPE_REQUIRED = "scope: give at least one scope, e.g. system/Patient.read."
 SCOPE_MALFORMED = "scope: {scope!r} is not system/<ResourceType>.read."
 SCOPE_UNKNOWN_TYPE = "scope: {scope!r} names {type}, which this endpoint does not serve ({known})."
@@ -95,17 +92,6 @@ def scopes_allow(scopes: list[str], resource_type: str) -> bool:
     return False
 
 
-def _clean_name(name: str) -> str:
-    name = name.strip()
-    if not name:
-        raise ValidationError({"name": CLIENT_NAME_REQUIRED})
-    if len(name) > 80:
-        raise ValidationError({"name": CLIENT_NAME_TOO_LONG})
-    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in name):
-        raise ValidationError({"name": CLIENT_NAME_CONTROL_CHARACTERS})
-    return name
-
-
 def _clean_scopes(scopes: list[str]) -> list[str]:
     """Split, de-duplicate (keeping order) and check each scope."""
     found = list(dict.fromkeys(part for scope in scopes for part in scope.split()))
@@ -120,7 +106,7 @@ def _clean_scopes(scopes: list[str]) -> list[str]:
 @transaction.atomic
 def fhir_client_create(*, name: str, scopes: list[str], by: User | None) -> IssuedClient:
     """Register a client. `by` is None only for the command line."""
-    clean_name = _clean_name(name)
+    clean_name = clean_token_name(name, required=CLIENT_NAME_REQUIRED)
     clean_scopes = _clean_scopes(scopes)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     client = FhirClient.objects.create(
