@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Sum
+from django.db.models import Exists, OuterRef, Sum
 from django.utils import timezone
 
 from ketamine_clinic.inventory import ledger
@@ -23,7 +23,6 @@ from ketamine_clinic.inventory.models import (
     CountClosure,
     Lot,
     StockEntry,
-    SyringeAccount,
 )
 from ketamine_clinic.orders.models import SyringePreparation
 
@@ -119,12 +118,17 @@ class ExpiryWarning:
         return self.days_left < 0
 
 
-def expiry_warnings(*, today: date | None = None) -> list[ExpiryWarning]:
-    """Lots with stock on hand that have expired or expire within the warning window."""
+def expiry_warnings(
+    *, today: date | None = None, on_hand: list[ContainerStock] | None = None
+) -> list[ExpiryWarning]:
+    """Lots with stock on hand that have expired or expire within the warning window.
+
+    ``on_hand``: the caller's ``stock_on_hand()`` rows, so a page that shows both sums
+    the ledger once (at 19,000 syringes, ~150 ms each time)."""
     day = today or timezone.localdate()
     horizon = day + timedelta(days=settings.KC_CS_EXPIRY_WARNING_DAYS)
     by_lot: dict[int, list[ContainerStock]] = defaultdict(list)
-    for row in stock_on_hand():
+    for row in stock_on_hand() if on_hand is None else on_hand:
         if row.container.lot.expiry_date <= horizon:
             by_lot[row.container.lot_id].append(row)
     warnings = [
@@ -140,18 +144,15 @@ def expiry_warnings(*, today: date | None = None) -> list[ExpiryWarning]:
 
 
 def syringes_awaiting_account(*, visit_id: int | None = None) -> list[SyringePreparation]:
-    """Syringes drawn from stock and not yet closed as given and wasted."""
-    drawn = StockEntry.objects.filter(kind=EntryKind.DRAWN, preparation__isnull=False)
+    """Syringes drawn from stock and not yet closed as given and wasted.
+
+    One query, in the database: reading every drawn and every accounted syringe into
+    Python took ~140 ms at 19,000 syringes, for the handful still open."""
+    drawn = StockEntry.objects.filter(kind=EntryKind.DRAWN, preparation_id=OuterRef("pk"))
     if visit_id is not None:
         drawn = drawn.filter(visit_id=visit_id)
-    ids = set(drawn.values_list("preparation_id", flat=True))
-    accounted = set(
-        SyringeAccount.objects.filter(preparation_id__in=ids).values_list(
-            "preparation_id", flat=True
-        )
-    )
     return list(
-        SyringePreparation.objects.filter(pk__in=ids - accounted)
+        SyringePreparation.objects.filter(Exists(drawn), account__isnull=True)
         .select_related("order__visit__patient", "prepared_by")
         .order_by("prepared_at", "id")
     )

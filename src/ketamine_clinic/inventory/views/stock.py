@@ -178,7 +178,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             {
                 "lots": balances,
                 "all_balance": all(b.balances for b in balances),
-                "warnings": selectors.expiry_warnings(),
+                "warnings": selectors.expiry_warnings(on_hand=on_hand),
                 "warning_days": settings.KC_CS_EXPIRY_WARNING_DAYS,
                 "awaiting": _awaiting(),
                 "open_count": count_services.open_count(),
