@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
 
     call_command("migrate", interactive=False, verbosity=0)
     with cli_audit_context("demo"):
-        logins = seed_demo_clinic()
+        logins = seed_demo_clinic(history=True)
         seed_demo_devices()
     print_logins(logins)
     if args.seed_only:

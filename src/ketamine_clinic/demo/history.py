@@ -13,21 +13,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Final
 
-from ketamine_clinic.audit.context import current_audit_context
 from ketamine_clinic.audit.models import AuditEntry
 from ketamine_clinic.generate.services import GenerationReport, clinic_generate
 
 HISTORY_PATIENTS: Final = 300
 HISTORY_INFUSIONS: Final = 1000
 HISTORY_SEED: Final = 2026
+
+
 # Seeding from `ketamine-clinic demo` runs in this audit channel (cli.base.cli_audit_context).
-DEMO_COMMAND_CHANNEL: Final = "cli:demo"
-
-
-def seeded_by_the_demo_command() -> bool:
-    return current_audit_context().channel == DEMO_COMMAND_CHANNEL
-
-
 def seed_demo_history(today: date | None = None) -> GenerationReport | None:
     """Generate the demo's history once; None when it is there already."""
     if AuditEntry.objects.filter(object_type="generated_clinic").exists():

@@ -16,7 +16,7 @@ from ketamine_clinic.accounts.services.users import user_create
 from ketamine_clinic.demo.assessments import seed_demo_assessments, seed_demo_consents
 from ketamine_clinic.demo.bookings import seed_demo_bookings
 from ketamine_clinic.demo.day import seed_demo_day
-from ketamine_clinic.demo.history import seed_demo_history, seeded_by_the_demo_command
+from ketamine_clinic.demo.history import seed_demo_history
 from ketamine_clinic.demo.patients import seed_demo_patients
 from ketamine_clinic.demo.resources import seed_demo_resources
 from ketamine_clinic.demo.stock import seed_demo_stock
@@ -45,10 +45,10 @@ DEMO_STAFF: list[tuple[str, str, str, str, tuple[Role, ...]]] = [
 
 
 @transaction.atomic
-def seed_demo_clinic(*, history: bool | None = None) -> list[DemoLogin]:
-    """The demo clinic; with ``history`` its generated past too (``history.py``). By
-    default the past is seeded only by `ketamine-clinic demo`, so code and tests that
-    seed the demo directly keep today's small clinic."""
+def seed_demo_clinic(*, history: bool = False) -> list[DemoLogin]:
+    """The demo clinic; with ``history`` its generated past too (``history.py``), which
+    `ketamine-clinic demo` asks for, so code and tests that seed the demo directly keep
+    today's small clinic."""
     logins = []
     for username, first, last, credentials, roles in DEMO_STAFF:
         if not User.objects.filter(username=username).exists():
@@ -75,7 +75,7 @@ def seed_demo_clinic(*, history: bool | None = None) -> list[DemoLogin]:
     seed_demo_stock()
     seed_demo_day()
     seed_demo_bookings()
-    if history if history is not None else seeded_by_the_demo_command():
+    if history:
         seed_demo_history()
     return logins
 
