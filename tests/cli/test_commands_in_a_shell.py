@@ -114,7 +114,7 @@ def test_demo_seed_only_twice_leaves_the_same_staff(tmp_path: Path) -> None:
     staff_after_second = sqlite_rows(database, "SELECT username FROM accounts_user ORDER BY 1")
 
     assert staff_after_first == staff_after_second
-    usernames = [row[0] for row in staff_after_second]
+    usernames = [str(row[0]) for row in staff_after_second]
     # The demo's logins, and the staff of its generated past (demo/history.py), who
     # recorded those visits and hold no password anyone knows.
     assert [name for name in usernames if not name.startswith("gen-")] == sorted(
