@@ -1,6 +1,6 @@
 """Reads of questionnaire responses and risk flags.
 
-The building blocks (``latest_scores``, ``score_history``, ``open_risk_flags``,
+The building blocks (``latest_scores``, ``score_history(ies)``, ``open_risk_flags``,
 ``infusion_blocked_by_risk``, ``timeline_entries``) are not audited on their own: as
 with the registry's ``latest_weight``, the read that shows them (the chart, a visit's
 checks) writes the READ entry. The two reads a page may make on their own,
@@ -76,24 +76,32 @@ def _current(patient: Patient) -> QuerySet[QuestionnaireResponse]:
     return QuestionnaireResponse.objects.filter(patient=patient, corrected_by__isnull=True)
 
 
-def latest_scores(patient: Patient) -> list[LatestScore]:
+def score_histories(patient: Patient) -> dict[str, list[QuestionnaireResponse]]:
+    """Every instrument's current responses, oldest first, in one read (the chart shows
+    them all; a query per instrument was most of its questionnaire reads)."""
+    found: dict[str, list[QuestionnaireResponse]] = {}
+    for response in _current(patient).select_related("entered_by").order_by("taken_at", "id"):
+        found.setdefault(response.instrument_key, []).append(response)
+    return found
+
+
+def latest_scores(
+    patient: Patient, *, histories: dict[str, list[QuestionnaireResponse]] | None = None
+) -> list[LatestScore]:
     """Per instrument the patient has answered, the latest response and the previous one,
-    in the instruments' own order."""
+    in the instruments' own order (from ``histories`` when the caller has read them)."""
+    if histories is None:
+        histories = score_histories(patient)
     found: list[LatestScore] = []
     for key, instrument in all_instruments().items():
-        newest = list(
-            _current(patient)
-            .filter(instrument_key=key)
-            .select_related("entered_by")
-            .order_by("-taken_at", "-id")[:2]
-        )
-        if newest:
+        history = histories.get(key)
+        if history:
             found.append(
                 LatestScore(
                     instrument_key=key,
                     short_name=instrument.short_name,
-                    latest=newest[0],
-                    previous=newest[1] if len(newest) > 1 else None,
+                    latest=history[-1],
+                    previous=history[-2] if len(history) > 1 else None,
                 )
             )
     return found
@@ -242,10 +250,11 @@ def patient_scores(*, patient: Patient, by: User, points: int) -> list[ScoreTren
     to return per instrument (the caller's trend line).
     """
     found = []
-    for latest in latest_scores(patient):
+    histories = score_histories(patient)
+    for latest in latest_scores(patient, histories=histories):
         totals = [
             response.total
-            for response in score_history(patient, latest.instrument_key)
+            for response in histories[latest.instrument_key]
             if response.total is not None
         ]
         found.append(ScoreTrend(latest=latest, recent_totals=totals[-points:]))

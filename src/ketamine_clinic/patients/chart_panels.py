@@ -4,8 +4,8 @@ The assessments app sits above this one (its rows point at patients), so its sel
 are imported when the panel is drawn (`chart_sources.provider`), which keeps the import
 graph acyclic; a missing one is an error, never an empty panel. Signatures used, from ketamine_clinic.assessments.selectors:
 ``latest_scores(patient) -> list[LatestScore]`` (``instrument_key``, ``short_name``,
-``latest``, ``change``), ``score_history(patient, instrument_key)`` (responses oldest
-first, each with ``total``) and ``open_risk_flags(patient) -> list[RiskFlag]``.
+``latest``, ``change``; ``histories=`` to reuse a read), ``score_histories(patient)``
+(per instrument key, responses oldest first, each with ``total``) and ``open_risk_flags(patient) -> list[RiskFlag]``.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def _change_text(change: int | None) -> str:
     return f"{'up' if change > 0 else 'down'} {abs(change)} since the previous"
 
 
-def _row(patient: Patient, latest: Any, history: Any, instrument_for: Any) -> ScoreRow:
+def _row(latest: Any, history: list[Any], instrument_for: Any) -> ScoreRow:
     response = latest.latest
     result = response.result if isinstance(response.result, dict) else {}
     if response.total is not None:
@@ -88,7 +88,7 @@ def _row(patient: Patient, latest: Any, history: Any, instrument_for: Any) -> Sc
     high = getattr(instrument, "total_max", None)
     if low is None or high is None:
         return row
-    totals = [r.total for r in history(patient, latest.instrument_key) if r.total is not None]
+    totals = [r.total for r in history if r.total is not None]
     totals = totals[-TREND_POINTS:]
     if len(totals) < 2:
         return row
@@ -111,10 +111,14 @@ def scores_panel(patient: Patient) -> ScoresPanel:
     Not audited on its own: the chart read that calls it is.
     """
     latest_scores = provider(ASSESSMENTS_SELECTORS, "latest_scores")
-    score_history = provider(ASSESSMENTS_SELECTORS, "score_history")
+    score_histories = provider(ASSESSMENTS_SELECTORS, "score_histories")
     open_risk_flags = provider(ASSESSMENTS_SELECTORS, "open_risk_flags")
     instrument_for = provider(INSTRUMENT_DEFINITIONS, "get_instrument")
-    rows = [_row(patient, item, score_history, instrument_for) for item in latest_scores(patient)]
+    histories = score_histories(patient)
+    rows = [
+        _row(item, histories[item.instrument_key], instrument_for)
+        for item in latest_scores(patient, histories=histories)
+    ]
     flags = [
         RiskBanner(
             title=f"{flag.reason} ({flag.level})",
