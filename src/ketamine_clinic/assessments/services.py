@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -22,7 +22,7 @@ from ketamine_clinic.assessments.enums import ResponseChannel, RiskFlagStatus
 from ketamine_clinic.assessments.models import QuestionnaireResponse, RiskFlag
 from ketamine_clinic.audit.enums import AuditAction
 from ketamine_clinic.audit.services import audit_record
-from ketamine_clinic.instruments.scoring import score
+from ketamine_clinic.instruments.scoring import Score, score
 
 if TYPE_CHECKING:
     from ketamine_clinic.accounts.models import User
@@ -82,6 +82,22 @@ def _check_fields(
         raise ValidationError(errors)
 
 
+def scored_fields(result: Score, answers: Sequence[int | None]) -> dict[str, Any]:
+    """A response's fields that come from the scoring engine, as every writer stores them
+    (this service, and `generate` writing a synthetic clinic in bulk)."""
+    return {
+        "instrument_key": result.instrument,
+        "instrument_version": result.version,
+        "answers": list(answers),
+        "total": result.total,
+        "severity": result.severity or "",
+        "flags": list(result.flag_keys),
+        "triage": result.triage or "",
+        "valid": result.valid,
+        "result": result.as_dict(),
+    }
+
+
 @transaction.atomic
 def record_response(
     patient: Patient,
@@ -122,15 +138,7 @@ def record_response(
     result = score(instrument_key, answers)
     response = QuestionnaireResponse.objects.create(
         patient=patient,
-        instrument_key=result.instrument,
-        instrument_version=result.version,
-        answers=list(answers),
-        total=result.total,
-        severity=result.severity or "",
-        flags=list(result.flag_keys),
-        triage=result.triage or "",
-        valid=result.valid,
-        result=result.as_dict(),
+        **scored_fields(result, answers),
         # Verbatim: what the patient wrote is theirs, spacing included.
         comment=comment,
         taken_at=moment,

@@ -23,6 +23,7 @@ from django.utils import timezone
 from ketamine_clinic.accounts.models import User
 from ketamine_clinic.assessments.enums import ResponseChannel, RiskFlagStatus
 from ketamine_clinic.assessments.models import QuestionnaireResponse, RiskFlag
+from ketamine_clinic.assessments.services import scored_fields
 from ketamine_clinic.booking.models import Room
 from ketamine_clinic.courses.enums import CourseStatus
 from ketamine_clinic.courses.models import Course
@@ -155,15 +156,7 @@ class Writer:
         row = make(
             QuestionnaireResponse,
             patient=patient,
-            instrument_key=result.instrument,
-            instrument_version=result.version,
-            answers=list(answers),
-            total=result.total,
-            severity=result.severity or "",
-            flags=list(result.flag_keys),
-            triage=result.triage or "",
-            valid=result.valid,
-            result=result.as_dict(),
+            **scored_fields(result, answers),
             taken_at=at,
             entered_by=entered_by,
             channel=ResponseChannel.KIOSK if entered_by is None else ResponseChannel.STAFF,
