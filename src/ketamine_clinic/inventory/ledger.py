@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Sum
+from django.db.models import Case, DecimalField, F, QuerySet, Sum, Value, When
 
 from ketamine_clinic.accounts.models import User
 from ketamine_clinic.inventory.enums import BUCKET_MOVES, Bucket, EntryKind
@@ -64,6 +64,34 @@ def kind_sums(container_ids: Iterable[int]) -> dict[int, dict[str, Decimal]]:
     for row in rows:
         sums[row["container_id"]][row["kind"]] = mg_of(row["total"])
     return sums
+
+
+def bucket_balance(bucket: Bucket) -> Sum:
+    """The SQL sum of a bucket's balance over entries, from the same `BUCKET_MOVES` table
+    (an entry into the bucket adds its mg, one out of it takes it away; a correction's
+    negative mg does the reverse)."""
+    into = [kind for kind, (_, destination) in BUCKET_MOVES.items() if destination == bucket]
+    out_of = [kind for kind, (source, _) in BUCKET_MOVES.items() if source == bucket]
+    return Sum(
+        Case(
+            When(kind__in=into, then=F("mg")),
+            When(kind__in=out_of, then=-F("mg")),
+            default=Value(ZERO),
+            output_field=DecimalField(max_digits=12, decimal_places=2),
+        )
+    )
+
+
+def containers_holding(bucket: Bucket) -> QuerySet[StockEntry, int]:
+    """The ids of the containers whose `bucket` holds something, computed in the database:
+    a clinic's record keeps thousands of empty vials a page need not load."""
+    return (
+        StockEntry.objects.values("container_id")
+        .annotate(balance=bucket_balance(bucket))
+        .filter(balance__gt=0)
+        .order_by()
+        .values_list("container_id", flat=True)
+    )
 
 
 def container_buckets(container_ids: Iterable[int]) -> dict[int, dict[Bucket, Decimal]]:

@@ -57,6 +57,8 @@ def stock_on_hand(
     containers = Container.objects.select_related("lot__product", "location")
     if location_id is not None:
         containers = containers.filter(location_id=location_id)
+    if not include_empty:
+        containers = containers.filter(pk__in=ledger.containers_holding(Bucket.ON_HAND))
     by_pk = {c.pk: c for c in containers}
     balances = ledger.container_buckets(by_pk)
     rows = [ContainerStock(by_pk[pk], balances[pk]) for pk in by_pk]
