@@ -252,3 +252,22 @@ def test_each_order_holds_the_plan_the_pharmacology_engine_gives_for_it(
         assert order.plan == json.loads(json.dumps(_plan_as_json(plan)))
         assert order.weight_measured_on == timezone.localdate(order.visit.scheduled_start)
         assert (order.verdict == "soft_breach") == bool(order.override_reason)
+
+
+def test_every_infused_patient_signed_the_current_consent_before_their_first_infusion(
+    small_clinic: GenerationReport,
+) -> None:
+    del small_clinic
+    from ketamine_clinic.consent.selectors import current_consent
+    from ketamine_clinic.consent.signature_image import check_signature_png
+
+    infused = Patient.objects.filter(visits__infusion_started_at__isnull=False).distinct()
+    assert infused.exists()
+    for patient in infused:
+        signature = current_consent(patient)
+        assert signature is not None, patient.mrn
+        first = Visit.objects.filter(patient=patient, infusion_started_at__isnull=False)
+        first_at = min(v.infusion_started_at for v in first if v.infusion_started_at)
+        assert signature.signed_at < first_at
+        assert signature.typed_name == patient.legal_name
+        check_signature_png(bytes(signature.signature_png))  # a real, non-blank drawing

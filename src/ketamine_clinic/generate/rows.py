@@ -10,6 +10,7 @@ stays flat at 6,000 patients.
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,9 @@ from ketamine_clinic.assessments.enums import ResponseChannel, RiskFlagStatus
 from ketamine_clinic.assessments.models import QuestionnaireResponse, RiskFlag
 from ketamine_clinic.assessments.services import scored_fields
 from ketamine_clinic.booking.models import Room
+from ketamine_clinic.consent.enums import SignatureChannel
+from ketamine_clinic.consent.models import ConsentDocument, ConsentSignature
+from ketamine_clinic.consent.synthetic import synthetic_signature_png
 from ketamine_clinic.courses.enums import CourseStatus
 from ketamine_clinic.courses.models import Course
 from ketamine_clinic.courses.protocols_data import DEFAULT_PROTOCOL_KEY, protocol_for
@@ -143,10 +147,15 @@ class Writer:
     draws: dict[int, list[Draw]]
     rng: random.Random
     weights: dict[tuple[int, int], Decimal]
+    consent: ConsentDocument
     protocol: dict[str, Any] = field(
         default_factory=lambda: protocol_for(DEFAULT_PROTOCOL_KEY).as_snapshot()
     )
     batch: Batch = field(default_factory=Batch)
+    # A few drawn signatures, reused: drawing one per patient would cost seconds.
+    signatures: tuple[bytes, ...] = field(
+        default_factory=lambda: tuple(synthetic_signature_png(n) for n in range(8))
+    )
 
     # ---- scoring, as assessments.services.record_response stores it -----------------
 
@@ -223,6 +232,15 @@ class Writer:
     def chart(self, patient: Patient, plan: PatientPlan) -> None:
         created = patient.created_at
         prescriber = self.staff.prescribers[plan.index % len(self.staff.prescribers)]
+        # Consent signed at intake before a nurse, as consent_sign records it: no
+        # infusion is given without it.
+        png = self.signatures[plan.index % len(self.signatures)]
+        self.batch.add(make(ConsentSignature,
+            patient=patient, document=self.consent, typed_name=patient.legal_name,
+            signature_png=png, signature_sha256=hashlib.sha256(png).hexdigest(),
+            signed_at=created + timedelta(minutes=15), channel=SignatureChannel.STAFF,
+            witness=self.staff.nurses[0], client_address="",
+        ))  # fmt: skip
         for code in plan.diagnoses:
             listed = DIAGNOSIS_CODES[code]
             self.batch.add(make(Diagnosis, patient=patient, code=listed.code, title=listed.title,
@@ -540,7 +558,7 @@ class Writer:
 
 
 INSERT_ORDER: tuple[type[models.Model], ...] = (
-    Diagnosis, WeightMeasurement, Course, Visit, VisitTransition, VitalsReading, FastingRecord,
+    ConsentSignature, Diagnosis, WeightMeasurement, Course, Visit, VisitTransition, VitalsReading, FastingRecord,
     EscortConfirmation, MedicationReview, IvAccess, InfusionOrder, SyringePreparation,
     SyringeVerification, StockEntry, SyringeAccount, PumpEvent, SessionNote, AdverseEvent,
     DischargeReview, EscortHandover, QuestionnaireResponse, RiskFlag,

@@ -27,6 +27,7 @@ from ketamine_clinic.accounts.services.users import user_set_roles
 from ketamine_clinic.audit.enums import AuditAction
 from ketamine_clinic.audit.services import audit_record
 from ketamine_clinic.booking.models import ClinicHours, Room
+from ketamine_clinic.consent.services import consent_seed
 from ketamine_clinic.deploy_checks import deploy_problems
 from ketamine_clinic.generate.clinical import order_figures
 from ketamine_clinic.generate.fastinsert import insert
@@ -171,7 +172,8 @@ def clinic_generate(*, patients: int, infusions: int, seed: int, by: User | None
         report.rows.update(stock_rows)
         rng = random.Random(seed + 1)  # noqa: S311 - synthetic data, not security
         writer = Writer(plan=plan, staff=staff, rooms=rooms, containers=containers,
-                        draws=stock.draws, rng=rng, weights=weights)  # fmt: skip
+                        draws=stock.draws, rng=rng, weights=weights,
+                        consent=consent_seed())  # fmt: skip
         for first in range(0, len(plan.patients), CHUNK_PATIENTS):
             counts = writer.write(plan.patients[first : first + CHUNK_PATIENTS], keys)
             for label, n in counts.items():
