@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import NoReturn
@@ -46,6 +46,27 @@ def positive_int(raw: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1; got {value}")
     return value
+
+
+def non_negative_int(raw: str) -> int:
+    """An argparse type for a seed or a count that may be 0."""
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number; got {raw!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more; got {value}")
+    return value
+
+
+def service_refusal(refusal: Mapping[str, Sequence[str]], field_options: Mapping[str, str]) -> str:
+    """A service's ValidationError (``message_dict``, messages "field: reason") as one CLI
+    line naming the option that carries each field."""
+    return "; ".join(
+        f"{field_options.get(field, field)}: {message.partition(': ')[2] or message}"
+        for field, messages in refusal.items()
+        for message in messages
+    )
 
 
 @dataclass(frozen=True)

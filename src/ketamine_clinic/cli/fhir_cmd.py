@@ -13,7 +13,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from ketamine_clinic.cli.base import CliError, Subcommand, cli_audit_context, setup_django
+from ketamine_clinic.cli.base import (
+    CliError,
+    Subcommand,
+    cli_audit_context,
+    service_refusal,
+    setup_django,
+)
 
 DEFAULT_BASE_URL = "http://localhost:8000/fhir/r4/"
 FIELD_OPTIONS = {"name": "--name", "scope": "--scope"}
@@ -147,13 +153,7 @@ def _client(args: argparse.Namespace) -> int:
         try:
             issued = fhir_client_create(name=args.name, scopes=args.scope, by=None)
         except ValidationError as exc:
-            raise CliError(
-                "; ".join(
-                    f"{FIELD_OPTIONS.get(field, field)}: {message.partition(': ')[2] or message}"
-                    for field, messages in exc.message_dict.items()
-                    for message in messages
-                )
-            ) from exc
+            raise CliError(service_refusal(exc.message_dict, FIELD_OPTIONS)) from exc
         print(
             f"registered FHIR client {issued.client.pk} {issued.client.name!r} "
             f"({issued.client.scopes}); store its token now, it will not be shown again:",

@@ -8,19 +8,10 @@ from ketamine_clinic.cli.base import (
     CliError,
     Subcommand,
     cli_audit_context,
+    non_negative_int,
     positive_int,
     setup_django,
 )
-
-
-def _non_negative_int(raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number; got {raw!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more; got {value}")
-    return value
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -29,13 +20,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--infusions",
-        type=_non_negative_int,
+        type=non_negative_int,
         required=True,
         help="infusions given by yesterday, courses and boosters together (e.g. 19000)",
     )
     parser.add_argument(
         "--seed",
-        type=_non_negative_int,
+        type=non_negative_int,
         default=1,
         help="the same seed gives the same clinic (default: 1)",
     )

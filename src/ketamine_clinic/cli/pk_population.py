@@ -16,6 +16,7 @@ from typing import Final
 import numpy as np
 
 from ketamine_clinic.cli import pk_simulate
+from ketamine_clinic.cli.base import non_negative_int
 from ketamine_clinic.cli.pk_args import (
     RATE_CHANGES_HELP,
     S_PER_MIN,
@@ -72,16 +73,6 @@ def n_patients(raw: str) -> int:
     return value
 
 
-def seed(raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number; got {raw!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more; got {value}")
-    return value
-
-
 def configure(parser: argparse.ArgumentParser) -> None:
     add_patient_options(parser)
     parser.add_argument(
@@ -119,7 +110,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rate-changes", type=rate_changes, help=RATE_CHANGES_HELP)
     parser.add_argument(
         "--seed",
-        type=seed,
+        type=non_negative_int,
         default=0,
         help="random seed: the same seed gives the same patients (default 0)",
     )

@@ -10,7 +10,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ketamine_clinic.cli.base import CliError, Subcommand, cli_audit_context, setup_django
+from ketamine_clinic.cli.base import (
+    CliError,
+    Subcommand,
+    cli_audit_context,
+    service_refusal,
+    setup_django,
+)
 
 # The option that carries each field the token service validates.
 FIELD_OPTIONS = {"name": "--name", "user": "--username"}
@@ -47,13 +53,7 @@ def run(args: argparse.Namespace) -> int:
             issued = api_token_create(user=user, name=args.name, by=None)
     except ValidationError as exc:
         # The service's messages start with the field ("name: ..."); name the option.
-        raise CliError(
-            "; ".join(
-                f"{FIELD_OPTIONS.get(field, field)}: {message.partition(': ')[2] or message}"
-                for field, messages in exc.message_dict.items()
-                for message in messages
-            )
-        ) from exc
+        raise CliError(service_refusal(exc.message_dict, FIELD_OPTIONS)) from exc
     except DatabaseError as exc:
         raise CliError(f"token create: cannot write to the database: {exc}") from exc
     print(
