@@ -133,7 +133,15 @@ def test_a_patient_reads_and_signs_the_consent_on_a_tablet(visit: Visit) -> None
     visit.page.get_by_role("link", name="View").click()
     image = visit.page.get_by_role("img", name="The signature the patient drew")
     expect(image).to_be_visible()
-    assert image.evaluate("img => img.complete && img.naturalWidth") == width
+    # The image may still be decoding when it becomes visible: wait for its load
+    # (or its error, which reads as width 0) instead of sampling it once.
+    loaded_width = image.evaluate(
+        """img => img.complete ? img.naturalWidth : new Promise(resolve => {
+            img.addEventListener("load", () => resolve(img.naturalWidth));
+            img.addEventListener("error", () => resolve(0));
+        })"""
+    )
+    assert loaded_width == width
     expect(visit.page.locator(".consent-typed-name")).to_have_text(HOSTILE_NAME)
     visit.screenshot("staff-signature")
     assert visit.console.errors == []
