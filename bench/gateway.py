@@ -184,6 +184,28 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of one process so far (0 if it has ended)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / float(os.sysconf("SC_CLK_TCK"))
+
+
+def descendants(pid: int) -> list[int]:
+    """``pid`` and every process below it, from /proc/<pid>/task/*/children."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for children in Path(f"/proc/{current}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                todo += [int(child) for child in children.read_text().split()]
+    return found
+
+
 @dataclass
 class Server:
     """A ``ketamine-clinic`` subprocess, its output in a file."""
@@ -212,9 +234,9 @@ class Server:
         raise SystemExit(f"{argv[1]} did not start: {log_path.read_text()[-2000:]}")
 
     def cpu_s(self) -> float:
-        """User + system CPU seconds of the server process so far."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / float(os.sysconf("SC_CLK_TCK"))
+        """User + system CPU seconds so far of the server and the processes it started
+        (the gateway's worker processes), alive now."""
+        return sum(process_cpu_s(pid) for pid in descendants(self.process.pid))
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -39,7 +39,7 @@ EXPECTED_OPTIONS: dict[str, list[str]] = {
     ],
     "pk": ["simulate", "tci", "population"],
     "score": ["--answers", "--list", "--json", "phq9", "cssrs_screener"],
-    "gateway": ["--host", "--port", "--writers"],
+    "gateway": ["--host", "--port", "--writers", "--processes"],
     "observations": ["--json", "--device", "--since", "--visit", "--limit"],
     "simulate": ["room"],
     "fhir": ["export", "import", "client"],

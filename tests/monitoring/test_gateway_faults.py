@@ -105,10 +105,11 @@ def _free_port() -> int:
 
 
 class GatewayProcess:
-    def __init__(self, database_url: str, port: int, tmp_path: Path) -> None:
+    def __init__(self, database_url: str, port: int, tmp_path: Path, *options: str) -> None:
         self.port = port
+        self._rest = ""
         self.process = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "ketamine_clinic", "gateway", "--port", str(port)],
+            [sys.executable, "-m", "ketamine_clinic", "gateway", "--port", str(port), *options],
             env=_env(database_url, tmp_path),
             cwd=REPO,
             stdout=subprocess.PIPE,
@@ -131,7 +132,12 @@ class GatewayProcess:
             except subprocess.TimeoutExpired:
                 self.kill()
         if self.process.stdout is not None:
+            self._rest = self.process.stdout.read()
             self.process.stdout.close()
+
+    def output(self) -> str:
+        """What the gateway printed after "listening" (read once it has stopped)."""
+        return self._rest
 
 
 @dataclass

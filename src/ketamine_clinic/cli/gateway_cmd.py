@@ -25,7 +25,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--writers",
         type=positive_int,
         default=None,
-        help="parallel database writers (default: 1 on SQLite, 2 on PostgreSQL)",
+        help="parallel database writers in each process (default: 1 on SQLite, 2 on PostgreSQL)",
+    )
+    parser.add_argument(
+        "--processes",
+        type=positive_int,
+        default=None,
+        help="processes sharing the port, one running the alarm engine "
+        "(default: 1 on SQLite, one per core on PostgreSQL)",
     )
 
 
@@ -40,8 +47,12 @@ def run(args: argparse.Namespace) -> int:
     sqlite = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
     if sqlite and args.writers and args.writers > 1:
         raise CliError("--writers: SQLite takes one writer; set DATABASE_URL to PostgreSQL")
+    if sqlite and args.processes and args.processes > 1:
+        raise CliError("--processes: SQLite takes one writer; set DATABASE_URL to PostgreSQL")
     try:
-        asyncio.run(serve_gateway(args.host, args.port, writers=args.writers))
+        asyncio.run(
+            serve_gateway(args.host, args.port, writers=args.writers, processes=args.processes)
+        )
     except OSError as error:
         raise CliError(
             f"--port: cannot listen on {args.host}:{args.port} ({error.strerror})"

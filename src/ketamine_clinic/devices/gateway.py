@@ -162,11 +162,16 @@ class Gateway:
         self._connections: set[asyncio.Task[None]] = set()
         self._ack_counter = 0
 
-    async def start(self, host: str, port: int) -> asyncio.Server:
-        """Listen on ``host:port`` (port 0 picks a free one; see ``port``)."""
+    async def start(self, host: str, port: int, *, reuse_port: bool = False) -> asyncio.Server:
+        """Listen on ``host:port`` (port 0 picks a free one; see ``port``).
+
+        ``reuse_port``: several processes listen on the same port and the kernel spreads
+        the connections among them (SO_REUSEPORT), each process with its own interpreter."""
         self._tasks = [asyncio.create_task(self._writer()) for _ in range(self._writers)]
         self._tasks.append(asyncio.create_task(self._hooks()))
-        self._server = await asyncio.start_server(self._serve_connection, host, port)
+        self._server = await asyncio.start_server(
+            self._serve_connection, host, port, reuse_port=reuse_port or None
+        )
         return self._server
 
     @property

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any, Final
 
 from asgiref.sync import sync_to_async
@@ -119,6 +120,37 @@ def alert_is_active(alert: AlertReport) -> bool:
     return alert.phase.lower() not in {"end", "stop"} and alert.state.lower() != "inactive"
 
 
+@dataclass(frozen=True, slots=True)
+class AlarmInput:
+    """What the alarm engine takes from one stored message. Small and picklable: a
+    gateway worker process sends these to the one process that runs the engine."""
+
+    device: str
+    received_at: datetime
+    numerics: tuple[tuple[int, Decimal | None], ...]
+    technical: tuple[tuple[TechnicalKind, bool, str], ...]  # kind, active, source device
+
+
+def alarm_inputs(items: Sequence[Inbound], results: Sequence[StoreResult]) -> list[AlarmInput]:
+    """The engine's inputs from a committed batch: resends left out (seen when first
+    stored), and messages with nothing for the engine (waveforms, pump events)."""
+    inputs: list[AlarmInput] = []
+    for item, result in zip(items, results, strict=True):
+        if result.outcome is Outcome.DUPLICATE:
+            continue
+        report = item.report
+        technical = tuple(
+            (kind, alert_is_active(alert), alert.device)
+            for alert in report.alerts
+            if (kind := alert_technical_kind(alert)) is not None
+        )
+        if not report.numerics and not technical:
+            continue
+        numerics = tuple((numeric.code, numeric.value) for numeric in report.numerics)
+        inputs.append(AlarmInput(report.device, item.received_at, numerics, technical))
+    return inputs
+
+
 class AlarmRuntime:
     def __init__(
         self,
@@ -197,24 +229,23 @@ class AlarmRuntime:
 
     async def after_commit(self, items: Sequence[Inbound], results: Sequence[StoreResult]) -> None:
         """The gateway's hook: each stored message's numerics and technical alerts."""
+        await self.observe(alarm_inputs(items, results))
+
+    async def observe(self, inputs: Iterable[AlarmInput]) -> None:
+        """Stored data for the engine, from this process's gateway or from a gateway
+        worker process (``gateway_processes``)."""
         events: list[AlarmEvent] = []
         async with self._lock:
-            for item, result in zip(items, results, strict=True):
-                if result.outcome is Outcome.DUPLICATE:
-                    continue
-                room_id = await self.directory.room_of(item.report.device)
+            for entry in inputs:
+                room_id = await self.directory.room_of(entry.device)
                 if room_id is None:
                     continue
                 room = str(room_id)
-                at = item.received_at
-                for numeric in item.report.numerics:
-                    events += self.engine.observe(room, numeric.code, numeric.value, at)
-                for alert in item.report.alerts:
-                    kind = alert_technical_kind(alert)
-                    if kind is not None:
-                        events += self.engine.technical(
-                            room, kind, at, alert_is_active(alert), source=alert.device
-                        )
+                at = entry.received_at
+                for code, value in entry.numerics:
+                    events += self.engine.observe(room, code, value, at)
+                for kind, active, source in entry.technical:
+                    events += self.engine.technical(room, kind, at, active, source=source)
         await self._handle(events)
 
     async def tick(self) -> None:

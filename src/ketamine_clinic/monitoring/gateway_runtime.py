@@ -10,8 +10,9 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import signal
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -22,7 +23,8 @@ from ketamine_clinic.alarms.engine import AlarmEngine
 from ketamine_clinic.alarms.events import InterlockAction
 from ketamine_clinic.alarms.policy import AlarmPolicy
 from ketamine_clinic.devices.gateway import Gateway, Inbound, StoreResult
-from ketamine_clinic.monitoring.alarm_runtime import AlarmRuntime
+from ketamine_clinic.monitoring.alarm_runtime import AlarmInput, AlarmRuntime, alarm_inputs
+from ketamine_clinic.monitoring.gateway_processes import WorkerPool
 from ketamine_clinic.monitoring.publisher import LivePublisher, RoomDirectory
 from ketamine_clinic.monitoring.pump_programs import pump_interlock_pause
 from ketamine_clinic.monitoring.storage import DatabaseStorage
@@ -59,18 +61,30 @@ async def _interlock(action: InterlockAction) -> None:
     )
 
 
+AlarmFeed = Callable[[Sequence[AlarmInput]], Awaitable[None]]
+
+
 class ClinicGateway:
     """The gateway, the live views it feeds and the alarm engine, started and stopped
-    together (``ketamine-clinic gateway``, or inside ``serve``/``demo``)."""
+    together (``ketamine-clinic gateway``, or inside ``serve``/``demo``).
 
-    def __init__(self, *, writers: int | None = None, max_batch: int = 500) -> None:
+    ``alarms``: where the engine's inputs go when this process does not run the engine
+    (a gateway worker process sends them to the primary); None runs the engine here."""
+
+    def __init__(
+        self, *, writers: int | None = None, max_batch: int = 500, alarms: AlarmFeed | None = None
+    ) -> None:
         directory = RoomDirectory()
         self.publisher = LivePublisher(directory)
-        self.alarms = AlarmRuntime(
-            AlarmEngine(policy=AlarmPolicy(interlock_enabled=settings.KC_PUMP_INTERLOCK)),
-            directory=directory,
-            interlock=_interlock,
-        )
+        self.alarms: AlarmRuntime | None = None
+        if alarms is None:
+            self.alarms = AlarmRuntime(
+                AlarmEngine(policy=AlarmPolicy(interlock_enabled=settings.KC_PUMP_INTERLOCK)),
+                directory=directory,
+                interlock=_interlock,
+            )
+            alarms = self.alarms.observe
+        self._alarm_feed = alarms
         self.gateway = Gateway(
             DatabaseStorage(),
             local_zone=ZoneInfo(settings.TIME_ZONE),
@@ -81,27 +95,58 @@ class ClinicGateway:
 
     async def _after_commit(self, items: Sequence[Inbound], results: Sequence[StoreResult]) -> None:
         await self.publisher(items, results)
-        await self.alarms.after_commit(items, results)
+        await self._alarm_feed(alarm_inputs(items, results))
 
-    async def start(self, host: str, port: int) -> int:
-        await self.alarms.start()
-        await self.gateway.start(host, port)
+    async def start(self, host: str, port: int, *, reuse_port: bool = False) -> int:
+        if self.alarms is not None:
+            await self.alarms.start()
+        await self.gateway.start(host, port, reuse_port=reuse_port)
         return self.gateway.port
 
     async def close(self) -> None:
         await self.gateway.close()
-        await self.alarms.close()
+        if self.alarms is not None:
+            await self.alarms.close()
+
+
+def default_processes() -> int:
+    """SQLite: one (it takes one writer at a time, so more processes would only queue for
+    its lock). PostgreSQL: one per core, each with its own interpreter."""
+    engine = settings.DATABASES["default"]["ENGINE"]
+    return 1 if engine.endswith("sqlite3") else max(1, os.cpu_count() or 1)
 
 
 async def serve_gateway(
-    host: str, port: int, *, writers: int | None = None, report_every_s: float = 60.0
+    host: str,
+    port: int,
+    *,
+    writers: int | None = None,
+    processes: int | None = None,
+    report_every_s: float = 60.0,
 ) -> None:
-    """Run until SIGINT/SIGTERM; print where it listens and, every minute, its counts."""
+    """Run until SIGINT/SIGTERM; print where it listens and, every minute, its counts.
+
+    With ``processes`` over one, this process (the primary, which runs the alarm engine)
+    starts the others on the same port (``gateway_processes``)."""
+    count = processes or default_processes()
     clinic = ClinicGateway(writers=writers)
-    listening = await clinic.start(host, port)
+    engine = clinic.alarms
+    if engine is None:  # built without a feed, so it runs the engine
+        raise RuntimeError("the primary gateway process must run the alarm engine")
+    listening = await clinic.start(host, port, reuse_port=count > 1)
+    pool: WorkerPool | None = None
+    if count > 1:
+        pool = WorkerPool(host, listening, writers, count - 1, engine.observe)
+        try:
+            await pool.start()
+        except BaseException:
+            await pool.close()
+            await clinic.close()
+            raise
     tune_gc()  # this process is the gateway alone (``serve`` leaves the web's collector be)
     gateway = clinic.gateway
-    print(f"Device gateway listening on {host}:{listening} (MLLP)", flush=True)
+    across = f", {count} processes" if count > 1 else ""
+    print(f"Device gateway listening on {host}:{listening} (MLLP{across})", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -113,9 +158,12 @@ async def serve_gateway(
                 await asyncio.wait_for(stop.wait(), report_every_s)
             s = gateway.stats
             print(
-                f"gateway: {s.connections} connected, {s.received} received, {s.stored} stored, "
-                f"{s.duplicates} resends, {s.rejected} rejected (AR), {s.errors} not stored (AE)",
+                f"gateway{' (primary)' if pool else ''}: {s.connections} connected, "
+                f"{s.received} received, {s.stored} stored, {s.duplicates} resends, "
+                f"{s.rejected} rejected (AR), {s.errors} not stored (AE)",
                 flush=True,
             )
     finally:
+        if pool is not None:
+            await pool.close()
         await clinic.close()
