@@ -7,7 +7,6 @@ is acknowledged. Honours DATABASE_URL like every command.
 from __future__ import annotations
 
 import argparse
-import asyncio
 
 from ketamine_clinic.cli.base import CliError, Subcommand, positive_int, setup_django
 
@@ -42,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     setup_django()
     from django.conf import settings
 
-    from ketamine_clinic.monitoring.gateway_runtime import serve_gateway
+    from ketamine_clinic.monitoring.gateway_runtime import run_loop, serve_gateway
 
     sqlite = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
     if sqlite and args.writers and args.writers > 1:
@@ -50,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     if sqlite and args.processes and args.processes > 1:
         raise CliError("--processes: SQLite takes one writer; set DATABASE_URL to PostgreSQL")
     try:
-        asyncio.run(
+        run_loop(
             serve_gateway(args.host, args.port, writers=args.writers, processes=args.processes)
         )
     except OSError as error:

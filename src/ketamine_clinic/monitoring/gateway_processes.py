@@ -67,8 +67,10 @@ def worker_main(host: str, port: int, writers: int | None, conn: Connection, ind
     from ketamine_clinic.cli.base import setup_django
 
     setup_django()
+    from ketamine_clinic.monitoring.gateway_runtime import run_loop
+
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve_worker(host, port, writers, conn, index))
+        run_loop(_serve_worker(host, port, writers, conn, index))
 
 
 async def _serve_worker(
