@@ -375,7 +375,8 @@ def measure_backend(
     tag = f"{run_tag}{scratch.backend[0]}"
     port = free_port()
     gateway = Server.start(
-        [CLI, "gateway", "--port", str(port)], env, workdir / f"gateway-{scratch.backend}.log",
+        [CLI, "gateway", "--port", str(port), *args.gateway_option], env,
+        workdir / f"gateway-{scratch.backend}.log",
         ["listening"],
     )  # fmt: skip
     try:
@@ -830,6 +831,11 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument(
         "--alarms", type=int, default=None, help="occlusions per alarm run (0: none)"
     )
+    parser.add_argument(
+        "--gateway-option", action="append", default=[], metavar="OPTION",
+        help="an option for `ketamine-clinic gateway`, e.g. --gateway-option=--processes=1 "
+        "(repeatable; the report names them)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     quick = args.quick
     args.seconds = args.seconds if args.seconds is not None else (5.0 if quick else 20.0)

@@ -24,7 +24,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--writers",
         type=positive_int,
         default=None,
-        help="parallel database writers in each process (default: 1 on SQLite, 2 on PostgreSQL)",
+        help="parallel database writers in each process (default: 1 on SQLite; on "
+        "PostgreSQL 2 with one process, 1 each with several)",
     )
     parser.add_argument(
         "--processes",

@@ -60,7 +60,9 @@ def _die_with_parent() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
-def worker_main(host: str, port: int, writers: int | None, conn: Connection, index: int) -> None:
+def worker_main(
+    host: str, port: int, writers: int | None, conn: Connection, index: int, processes: int
+) -> None:
     """A worker process: a gateway without the alarm engine, on the primary's port."""
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the primary, which stops us
@@ -70,17 +72,17 @@ def worker_main(host: str, port: int, writers: int | None, conn: Connection, ind
     from ketamine_clinic.monitoring.gateway_runtime import run_loop
 
     with contextlib.suppress(KeyboardInterrupt):
-        run_loop(_serve_worker(host, port, writers, conn, index))
+        run_loop(_serve_worker(host, port, writers, conn, index, processes))
 
 
 async def _serve_worker(
-    host: str, port: int, writers: int | None, conn: Connection, index: int
+    host: str, port: int, writers: int | None, conn: Connection, index: int, processes: int
 ) -> None:
     from ketamine_clinic.monitoring.gateway_runtime import ClinicGateway, tune_gc
 
     loop = asyncio.get_running_loop()
     sender = _InputSender(conn)
-    clinic = ClinicGateway(writers=writers, alarms=sender.send)
+    clinic = ClinicGateway(writers=writers, alarms=sender.send, processes=processes)
     await clinic.start(host, port, reuse_port=True)
     tune_gc()
     stop = asyncio.Event()
@@ -189,7 +191,7 @@ class WorkerPool:
         parent_end, child_end = context.Pipe(duplex=True)
         process = context.Process(
             target=worker_main,
-            args=(self.host, self.port, self.writers, child_end, index),
+            args=(self.host, self.port, self.writers, child_end, index, self.count + 1),
             name=f"kc-gateway-{index}",
             daemon=True,
         )
