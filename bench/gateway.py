@@ -206,6 +206,27 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def database_cpu_s(scratch: Scratch) -> float | None:
+    """CPU seconds so far of the PostgreSQL server processes serving the scratch database
+    (its connections' backends; the server's shared WAL writer and checkpointer are not
+    counted). None on SQLite, which works inside the gateway's process."""
+    if not scratch.backend.startswith("PostgreSQL"):
+        return None
+    import psycopg
+
+    name = scratch.url.rsplit("/", 1)[1]
+    admin = f"host={PG_HOST} port={PG_PORT} user={PG_USER} dbname=postgres"
+    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+        pids = [
+            int(row[0])
+            for row in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                [name],
+            ).fetchall()
+        ]
+    return sum(process_cpu_s(pid) for pid in pids)
+
+
 @dataclass
 class Server:
     """A ``ketamine-clinic`` subprocess, its output in a file."""
@@ -331,6 +352,20 @@ class LoadPhase:
     result: dict[str, Any]
     gateway_cpu_s: float
     load_average: float  # 1 min, when the phase started: what else ran
+    database_cpu_s: float | None = None
+
+    @property
+    def database_cores(self) -> float | None:
+        if self.database_cpu_s is None:
+            return None
+        return self.database_cpu_s / float(self.result["wall_s"])
+
+    @property
+    def cpu_us_per_message(self) -> float:
+        """Gateway plus database CPU per stored message (the load generator's aside)."""
+        rate = float(self.result["msgs_per_s"])
+        cores = self.gateway_cores + (self.database_cores or 0.0)
+        return cores / rate * 1e6 if rate else float("nan")
 
     @property
     def gateway_cores(self) -> float:
@@ -384,15 +419,20 @@ def measure_backend(
         plan.append((f"paced {args.rate:g} msg/s each, {rooms} connections", rooms, args.rate))
         for n, (label, m, rate) in enumerate(plan):
             log(f"{scratch.backend}: {label}, {args.seconds:g} s ...")
-            cpu0 = gateway.cpu_s()
+            cpu0, db0 = gateway.cpu_s(), database_cpu_s(scratch)
             load_average = os.getloadavg()[0]
             load = run_json(load_argv(port, m, args.seconds, args.warmup, rate, f"{tag}{n}"))
-            phase = LoadPhase(label, load, gateway.cpu_s() - cpu0, load_average)
+            db1 = database_cpu_s(scratch)
+            phase = LoadPhase(
+                label, load, gateway.cpu_s() - cpu0, load_average,
+                None if db0 is None or db1 is None else db1 - db0,
+            )  # fmt: skip
             result.phases.append(phase)
             result.acknowledged += int(load["codes"].get("AA", 0))
             log(
                 f"{scratch.backend}:   {load['msgs_per_s']:,.0f} msg/s, p50 {load['ack_p50_ms']:.1f} ms, "
                 f"p99 {load['ack_p99_ms']:.1f} ms, {load['codes']}, gateway {phase.gateway_cores:.2f} "
+                f"cores, database {phase.database_cores or 0:.2f} "
                 f"cores, load generator {phase.load_cores:.2f}"
             )
     finally:
@@ -717,7 +757,9 @@ def end_to_end_section(backend: BackendResult, args: argparse.Namespace) -> list
             f"{r['msgs_per_s']:,.0f}",
             f"{r['ack_p50_ms']:.1f}", f"{r['ack_p90_ms']:.1f}", f"{r['ack_p99_ms']:.1f}", f"{r['ack_max_ms']:.1f}",
             f"{codes.get('AA', 0):,} / {codes.get('AE', 0)} / {codes.get('AR', 0)} / {r['timeouts']}",
-            f"{phase.gateway_cores:.2f}", f"{phase.load_cores:.2f}",
+            f"{phase.gateway_cores:.2f}",
+            "-" if phase.database_cores is None else f"{phase.database_cores:.2f}",
+            f"{phase.cpu_us_per_message:,.0f}", f"{phase.load_cores:.2f}",
             "-" if not r["rate_per_connection"] else f"{r['late_sends']} (p99 {r['late_p99_ms']:.0f} ms)",
             f"{phase.load_average:.2f}",
         ])  # fmt: skip
@@ -730,7 +772,9 @@ def end_to_end_section(backend: BackendResult, args: argparse.Namespace) -> list
         "visit, published to the live views, numerics through the alarm engine). Each "
         f"phase: {args.warmup:g} s warm-up, then a {args.seconds:g} s window; rate = ACKs of "
         "messages sent in the window / window; latency from the write of a message to the "
-        "end of its ACK. Gateway and load-generator CPU in cores (CPU seconds / wall).",
+        "end of its ACK. Gateway (all its processes), database (the PostgreSQL backends "
+        "serving the bench's database) and load-generator CPU in cores (CPU seconds / "
+        "wall); CPU us/msg = (gateway + database) CPU per acknowledged message.",
         "",
         *md_table(
             [
@@ -742,6 +786,8 @@ def end_to_end_section(backend: BackendResult, args: argparse.Namespace) -> list
                 "max",
                 "AA / AE / AR / timeouts",
                 "gateway CPU",
+                "database CPU",
+                "CPU us/msg",
                 "load gen. CPU",
                 "late sends",
                 "load avg. at start",
