@@ -1,0 +1,48 @@
+"""`ketamine-clinic gateway`: its process and writer counts, and what it refuses."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+
+from ketamine_clinic.monitoring.gateway_runtime import default_processes, default_writers
+from tests.cli.conftest import run_main
+
+SQLITE = "django.db.backends.sqlite3"
+POSTGRES = "django.db.backends.postgresql"
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--processes", "2"), ("--writers", "2")], ids=["processes", "writers"]
+)
+def test_sqlite_refuses_more_than_one_process_or_writer(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, option: str, value: str
+) -> None:
+    monkeypatch.setitem(settings.DATABASES["default"], "ENGINE", SQLITE)
+    code, out, err = run_main(capsys, "gateway", "--port", "0", option, value)
+    assert (code, out) == (2, "")
+    assert f"{option}: SQLite takes one writer; set DATABASE_URL to PostgreSQL" in err
+
+
+def test_a_process_count_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_main(capsys, "gateway", "--processes", "0")
+    assert code == 2
+    assert "--processes" in err
+
+
+@pytest.mark.parametrize(
+    ("engine", "cores", "processes", "writers_each"),
+    [
+        (SQLITE, 2, 1, 1),  # one writer at a time: more processes would queue for its lock
+        (POSTGRES, 2, 2, 1),  # one per core, one writer each
+        (POSTGRES, 8, 8, 1),
+        (POSTGRES, 1, 1, 2),  # alone: one batch commits while the next is built
+    ],
+)
+def test_defaults_follow_the_database_and_the_cores(
+    monkeypatch: pytest.MonkeyPatch, engine: str, cores: int, processes: int, writers_each: int
+) -> None:
+    monkeypatch.setitem(settings.DATABASES["default"], "ENGINE", engine)
+    monkeypatch.setattr("os.cpu_count", lambda: cores)
+    assert default_processes() == processes
+    assert default_writers(processes) == writers_each
