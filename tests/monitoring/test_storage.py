@@ -14,8 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ketamine_clinic.accounts.models import User
+from ketamine_clinic.booking.models import Room
 from ketamine_clinic.devices.gateway import Outcome
-from ketamine_clinic.monitoring.models import DeviceMessage, Observation, WaveformChunk
+from ketamine_clinic.monitoring.models import Device, DeviceMessage, Observation, WaveformChunk
 from ketamine_clinic.monitoring.storage import (
     DatabaseStorage,
     decode_samples,
@@ -80,6 +81,41 @@ def test_the_next_visit_in_the_room_gets_its_own_data(personas: dict[str, User])
     assert dict(
         Observation.objects.filter(code=147842).values_list("message__control_id", "visit_id")
     ) == {"a": first.pk, "b": second.pk}
+
+
+def test_each_batch_sees_check_outs_and_device_moves_since_the_last(
+    personas: dict[str, User],
+) -> None:
+    """Placement is read afresh every batch: a discharge or a device moved to another room
+    between two batches places the next batch's data by the new state."""
+    first_room = room_with_monitor()
+    first = visit_in_room(first_room, personas["nurse"], checked_in=T0 - timedelta(minutes=20))
+    second_room = Room.objects.create(name="Room 4", display_order=4)
+    second = visit_in_room(second_room, personas["nurse"], checked_in=T0 - timedelta(minutes=5))
+    storage = DatabaseStorage()
+    storage.store_batch([inbound(vitals_message("a", T0 + timedelta(minutes=1)))])
+    Visit.objects.filter(pk=first.pk).update(discharged_at=T0 + timedelta(minutes=2, seconds=0.5))
+    storage.store_batch([inbound(vitals_message("b", T0 + timedelta(minutes=3)))])
+    Device.objects.filter(eui64=MONITOR).update(room=second_room)
+    storage.store_batch([inbound(vitals_message("c", T0 + timedelta(minutes=4)))])
+    placed = {m.control_id: (m.room_id, m.visit_id) for m in DeviceMessage.objects.order_by("id")}
+    assert placed == {
+        "a": (first_room.pk, first.pk),
+        "b": (first_room.pk, None),
+        "c": (second_room.pk, second.pk),
+    }
+
+
+def test_a_stay_ending_within_the_second_is_compared_to_the_microsecond(
+    personas: dict[str, User],
+) -> None:
+    room = room_with_monitor()
+    ended = T0 + timedelta(seconds=0.25)
+    visit = visit_in_room(
+        room, personas["nurse"], checked_in=T0 - timedelta(minutes=5), ended=ended
+    )
+    DatabaseStorage().store_batch([inbound(vitals_message("at", T0))])
+    assert DeviceMessage.objects.get().visit_id == visit.pk
 
 
 def test_an_unregistered_device_is_stored_without_room_or_visit(db: None) -> None:
