@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Count as DbCount
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from ketamine_clinic.accounts.models import User
@@ -122,6 +122,38 @@ class Total:
     value: str
 
 
+# Rows a page of a long log shows (the dispensing log: a month is some 500 syringes).
+PAGE_ROWS = 100
+
+
+@dataclass(frozen=True)
+class Paging:
+    """Which rows of a log one page shows: `number` of `pages`, rows `first_row` to
+    `last_row` (1-based, both included) of `rows` in the whole range."""
+
+    number: int
+    pages: int
+    rows: int
+    first_row: int
+    last_row: int
+
+    @classmethod
+    def of(cls, page: int, *, rows: int, per_page: int = PAGE_ROWS) -> Paging:
+        """Page `page`, brought into 1..pages (an empty log has one empty page)."""
+        pages = max(1, -(-rows // per_page))
+        number = min(max(1, page), pages)
+        first = (number - 1) * per_page + 1
+        return cls(number, pages, rows, min(first, rows), min(number * per_page, rows))
+
+    @property
+    def previous(self) -> int | None:
+        return self.number - 1 if self.number > 1 else None
+
+    @property
+    def next(self) -> int | None:
+        return self.number + 1 if self.number < self.pages else None
+
+
 @dataclass
 class Report:
     """One log: the same rows for the printed page and the CSV."""
@@ -135,6 +167,8 @@ class Report:
     facts: list[Total] = field(default_factory=list)
     numeric: frozenset[str] = frozenset()
     empty: str = "Nothing recorded for these filters."
+    # Set when `rows` is one page of the range; `totals` are still the whole range's.
+    paging: Paging | None = None
 
     def column_classes(self) -> list[str]:
         """Each column's CSS class: numbers right-aligned; codes and labels never split."""
@@ -262,29 +296,96 @@ DISPENSING_COLUMNS = (
 )
 
 
-def dispensing_log(filters: ReportFilters, *, by: User, purpose: str) -> Report:
+def dispensing_log(
+    filters: ReportFilters, *, by: User, purpose: str, page: int | None = None
+) -> Report:
     """One row per syringe drawn in the range: the administration record.
 
     The figures are the ledger's entries for the syringe (drawn, given, wasted), so with
     a lot filter they are that lot's share of each syringe. A syringe not yet accounted
-    for shows what was drawn and blanks for given and wasted. Reading it is audited
-    (`purpose`: "page" or "csv"), naming every patient shown.
+    for shows what was drawn and blanks for given and wasted. `page` (1-based) gives
+    PAGE_ROWS syringes of the range, in the order of the whole log; the totals are
+    always the whole range's, summed in the database. Without `page`, every row (the
+    CSV). Reading it is audited (`purpose`: "page" or "csv"), naming every syringe and
+    patient shown.
     """
-    draws = filters.days(
-        StockEntry.objects.filter(kind=EntryKind.DRAWN, preparation__isnull=False), "at__date"
-    )
+    drawn = StockEntry.objects.filter(kind=EntryKind.DRAWN, preparation__isnull=False)
     if filters.lot is not None:
-        draws = draws.filter(container__lot=filters.lot)
-    preparation_ids = set(draws.values_list("preparation_id", flat=True))
-    entries = StockEntry.objects.filter(
-        preparation_id__in=preparation_ids,
-        kind__in=[EntryKind.DRAWN, EntryKind.GIVEN, EntryKind.WASTED],
-    ).select_related("container__lot__product", "by")
+        drawn = drawn.filter(container__lot=filters.lot)
+    in_range = SyringePreparation.objects.filter(
+        pk__in=filters.days(drawn, "at__date").values("preparation_id")
+    ).order_by()
+    # The entries are reached from their syringes (the preparation index), the kind and
+    # lot being conditions of each sum: filtered on the kind, SQLite would read every
+    # syringe's entry of the record through the (kind, at) index instead.
+    lot = Q(stock_entries__container__lot=filters.lot) if filters.lot is not None else Q()
+    kinds = (EntryKind.DRAWN, EntryKind.GIVEN, EntryKind.WASTED)
+
+    def mg_of_kind(kind: EntryKind) -> Sum:
+        return Sum("stock_entries__mg", filter=Q(stock_entries__kind=kind) & lot)
+
+    # The log's order (each syringe's first draw, then its id) for the whole range, as
+    # ids only: a month is some 500 syringes, of which a page reads 100 in full.
+    ordered = list(
+        in_range.values("pk")
+        .annotate(
+            first=Min("stock_entries__at", filter=Q(stock_entries__kind=EntryKind.DRAWN) & lot)
+        )
+        .order_by("first", "pk")
+        .values_list("pk", flat=True)
+    )
+    report = Report(
+        key="dispensing",
+        title="Dispensing log",
+        columns=DISPENSING_COLUMNS,
+        numeric=frozenset({"mg drawn", "mg given", "mg wasted"}),
+        empty="No syringe was drawn in this range.",
+    )
+    shown = ordered
+    if page is not None:
+        report.paging = Paging.of(page, rows=len(ordered))
+        shown = ordered[report.paging.first_row - 1 : report.paging.last_row]
+    report.rows, patient_ids = _dispensing_rows(shown, filters)
+    sums = in_range.aggregate(**{kind.value: mg_of_kind(kind) for kind in kinds})
+    totals = {kind: ledger.mg_of(sums[kind.value] or ZERO) for kind in kinds}
+    accounted = SyringeAccount.objects.filter(preparation__in=in_range).count()
+    report.totals = [
+        Total("Syringes", str(len(ordered))),
+        Total("mg drawn", _mg(totals[EntryKind.DRAWN])),
+        Total("mg given", _mg(totals[EntryKind.GIVEN])),
+        Total("mg wasted", _mg(totals[EntryKind.WASTED])),
+        Total("Syringes awaiting account", str(len(ordered) - accounted)),
+    ]
+    detail: dict[str, object] = {
+        "purpose": purpose,
+        "date_from": filters.date_from.isoformat() if filters.date_from else "",
+        "date_to": filters.date_to.isoformat() if filters.date_to else "",
+        "lot": filters.lot.lot_number if filters.lot else "",
+        "preparation_ids": sorted(shown),
+        "patient_ids": patient_ids,
+    }
+    if report.paging is not None:
+        detail["page"] = report.paging.number
+    audit_record(action=AuditAction.READ, actor=by, object_type="dispensing_log", detail=detail)
+    return report
+
+
+def _dispensing_rows(
+    preparation_ids: list[int], filters: ReportFilters
+) -> tuple[list[tuple[str, ...]], list[int]]:
+    """The rows of these syringes, in the order given, and the patients they name."""
+    kinds = (EntryKind.DRAWN, EntryKind.GIVEN, EntryKind.WASTED)
+    # Read by syringe only, the kind and order applied here: given a kind or an order by
+    # time, SQLite reads them through the (kind, at) index, every syringe of the record.
+    entries = StockEntry.objects.filter(preparation_id__in=preparation_ids).select_related(
+        "container__lot__product", "by"
+    )
     if filters.lot is not None:
         entries = entries.filter(container__lot=filters.lot)
     by_preparation: dict[int, list[StockEntry]] = defaultdict(list)
-    for entry in entries.order_by("at", "id"):
-        by_preparation[entry.preparation_id or 0].append(entry)
+    for entry in sorted(entries.order_by(), key=lambda e: (e.at, e.pk)):
+        if entry.kind in kinds:
+            by_preparation[entry.preparation_id or 0].append(entry)
     preparations = {
         p.pk: p
         for p in SyringePreparation.objects.filter(pk__in=preparation_ids).select_related(
@@ -297,36 +398,23 @@ def dispensing_log(filters: ReportFilters, *, by: User, purpose: str) -> Report:
             "by", "witness"
         )
     }
-    report = Report(
-        key="dispensing",
-        title="Dispensing log",
-        columns=DISPENSING_COLUMNS,
-        numeric=frozenset({"mg drawn", "mg given", "mg wasted"}),
-        empty="No syringe was drawn in this range.",
-    )
-    totals = {EntryKind.DRAWN: ZERO, EntryKind.GIVEN: ZERO, EntryKind.WASTED: ZERO}
-
-    def first_draw(pk: int) -> tuple[datetime, int]:
-        drawn = [e for e in by_preparation[pk] if e.kind == EntryKind.DRAWN]
-        return (drawn[0].at, pk) if drawn else (preparations[pk].prepared_at, pk)
-
-    for pk in sorted(preparation_ids, key=first_draw):
+    rows: list[tuple[str, ...]] = []
+    for pk in preparation_ids:
         preparation = preparations[pk]
         visit = preparation.order.visit
-        rows = by_preparation[pk]
-        sums = {kind: ZERO for kind in totals}
+        sums = {kind: ZERO for kind in kinds}
         drawn_ml: dict[str, Decimal] = {}
         lots: set[str] = set()
-        for entry in rows:
+        for entry in by_preparation[pk]:
             sums[EntryKind(entry.kind)] += entry.mg
             if entry.kind == EntryKind.DRAWN:
                 label = entry.container.label
                 strength = entry.container.lot.product.base_mg_per_ml
                 drawn_ml[label] = drawn_ml.get(label, ZERO) + _ml(entry.mg, strength)
                 lots.add(entry.container.lot.lot_number)
-        first = next((e for e in rows if e.kind == EntryKind.DRAWN), None)
+        first = next((e for e in by_preparation[pk] if e.kind == EntryKind.DRAWN), None)
         account = accounts.get(pk)
-        report.rows.append(
+        rows.append(
             (
                 _when(first.at if first else preparation.prepared_at),
                 visit.patient.display_name,
@@ -343,33 +431,7 @@ def dispensing_log(filters: ReportFilters, *, by: User, purpose: str) -> Report:
                 _name(account.witness) if account else "",
             )
         )
-        for kind, amount in sums.items():
-            totals[kind] += amount
-    report.totals = [
-        Total("Syringes", str(len(preparation_ids))),
-        Total("mg drawn", _mg(totals[EntryKind.DRAWN])),
-        Total("mg given", _mg(totals[EntryKind.GIVEN])),
-        Total("mg wasted", _mg(totals[EntryKind.WASTED])),
-        Total(
-            "Syringes awaiting account",
-            str(sum(1 for pk in preparation_ids if pk not in accounts)),
-        ),
-    ]
-    patient_ids = sorted({p.order.visit.patient_id for p in preparations.values()})
-    audit_record(
-        action=AuditAction.READ,
-        actor=by,
-        object_type="dispensing_log",
-        detail={
-            "purpose": purpose,
-            "date_from": filters.date_from.isoformat() if filters.date_from else "",
-            "date_to": filters.date_to.isoformat() if filters.date_to else "",
-            "lot": filters.lot.lot_number if filters.lot else "",
-            "preparation_ids": sorted(preparation_ids),
-            "patient_ids": patient_ids,
-        },
-    )
-    return report
+    return rows, sorted({p.order.visit.patient_id for p in preparations.values()})
 
 
 # ---- waste log ------------------------------------------------------------------------

@@ -23,7 +23,8 @@ from ketamine_clinic.inventory import reports
 from ketamine_clinic.inventory.forms.reports import ReportFilterForm
 from ketamine_clinic.inventory.policies import INVENTORY_READERS
 
-ReportMaker = Callable[[reports.ReportFilters, User, str], reports.Report]
+# (filters, reader, purpose "page" or "csv", page number or None for every row)
+ReportMaker = Callable[[reports.ReportFilters, User, str, int | None], reports.Report]
 # The logs with a row per movement, which open on their last DEFAULT_DAYS days.
 RECENT_BY_DEFAULT = frozenset({"receipts", "dispensing", "waste"})
 DEFAULT_DAYS = 31
@@ -40,10 +41,19 @@ def _csv(report: reports.Report, filters: reports.ReportFilters) -> HttpResponse
     return response
 
 
+def _page_number(request: HttpRequest) -> int:
+    """The `page` asked for; anything but a positive number is the first page."""
+    raw = request.GET.get("page", "")
+    return int(raw) if raw.isdigit() and 0 < len(raw) < 7 else 1
+
+
 def _report_view(request: HttpRequest, make: ReportMaker, key: str) -> HttpResponse:
     user = staff_user(request)
     wants_csv = request.GET.get("format") == "csv"
-    form = ReportFilterForm(request.GET or None)
+    # `page` picks rows, not the range: alone it leaves the log on its default range.
+    filter_data = request.GET.copy()
+    filter_data.pop("page", None)
+    form = ReportFilterForm(filter_data or None)
     if form.is_bound and not form.is_valid():
         if wants_csv:
             problems = "; ".join(
@@ -78,12 +88,19 @@ def _report_view(request: HttpRequest, make: ReportMaker, key: str) -> HttpRespo
         filters = reports.ReportFilters(date_from=latest - timedelta(days=DEFAULT_DAYS - 1))
     else:
         filters = reports.ReportFilters()
-    report = make(filters, user, "csv" if wants_csv else "page")
     if wants_csv:
-        return _csv(report, filters)
-    query = request.GET.copy()
+        return _csv(make(filters, user, "csv", None), filters)
+    report = make(filters, user, "page", _page_number(request))
+    query = filter_data.copy()
     if not form.is_bound and filters.date_from is not None:
         query["date_from"] = filters.date_from.isoformat()  # the CSV link gives these rows
+    pages = {}
+    if report.paging is not None:
+        for name, number in (("previous", report.paging.previous), ("next", report.paging.next)):
+            if number is not None:
+                query["page"] = str(number)
+                pages[name] = query.urlencode()
+        query.pop("page", None)
     query["format"] = "csv"
     initial = {"date_from": filters.date_from} if filters.date_from else {}
     return render(
@@ -101,6 +118,7 @@ def _report_view(request: HttpRequest, make: ReportMaker, key: str) -> HttpRespo
             "clinic_name": settings.KC_CLINIC_NAME,
             "printed_at": timezone.localtime(),
             "csv_query": query.urlencode(),
+            "page_queries": pages,
         },
     )
 
@@ -118,16 +136,21 @@ def report_index(request: HttpRequest) -> HttpResponse:
 @access(INVENTORY_READERS)
 def receipt_log(request: HttpRequest) -> HttpResponse:
     """Every receipt: supplier (as it was then), invoice, product, lot, containers, mg."""
-    return _report_view(request, lambda f, _user, _purpose: reports.receipt_log(f), "receipts")
+    return _report_view(
+        request, lambda f, _user, _purpose, _page: reports.receipt_log(f), "receipts"
+    )
 
 
 @access(INVENTORY_READERS)
 def dispensing_log(request: HttpRequest) -> HttpResponse:
     """Per syringe: patient, visit, containers and lots, mg drawn, given, wasted, who.
-    It names patients, so each reading is audited."""
+    It names patients, so each reading is audited. The page shows PAGE_ROWS syringes at a
+    time (totals for the whole range); the CSV has every row."""
     return _report_view(
         request,
-        lambda f, user, purpose: reports.dispensing_log(f, by=user, purpose=purpose),
+        lambda f, user, purpose, page: reports.dispensing_log(
+            f, by=user, purpose=purpose, page=page
+        ),
         "dispensing",
     )
 
@@ -135,18 +158,20 @@ def dispensing_log(request: HttpRequest) -> HttpResponse:
 @access(INVENTORY_READERS)
 def waste_log(request: HttpRequest) -> HttpResponse:
     """Witnessed syringe waste, and stock destroyed on site or returned."""
-    return _report_view(request, lambda f, _user, _purpose: reports.waste_log(f), "waste")
+    return _report_view(request, lambda f, _user, _purpose, _page: reports.waste_log(f), "waste")
 
 
 @access(INVENTORY_READERS)
 def count_history(request: HttpRequest) -> HttpResponse:
     """Each closed count, line by line, with its discrepancies and their resolution."""
-    return _report_view(request, lambda f, _user, _purpose: reports.count_history(f), "counts")
+    return _report_view(
+        request, lambda f, _user, _purpose, _page: reports.count_history(f), "counts"
+    )
 
 
 @access(INVENTORY_READERS)
 def biennial_inventory(request: HttpRequest) -> HttpResponse:
     """The latest closed biennial inventory in the range, container by container."""
     return _report_view(
-        request, lambda f, _user, _purpose: reports.biennial_inventory(f), "biennial"
+        request, lambda f, _user, _purpose, _page: reports.biennial_inventory(f), "biennial"
     )
