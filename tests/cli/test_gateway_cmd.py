@@ -1,10 +1,16 @@
-"""`ketamine-clinic gateway`: its process and writer counts, and what it refuses."""
+"""`ketamine-clinic gateway`: its process and writer counts, what it refuses, and a worker
+process that does not start."""
 
 from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import re
 
 import pytest
 from django.conf import settings
 
+from ketamine_clinic.monitoring.gateway_processes import WorkerPool, WorkerStartFailed, _Worker
 from ketamine_clinic.monitoring.gateway_runtime import default_processes, default_writers
 from tests.cli.conftest import run_main
 
@@ -46,3 +52,29 @@ def test_defaults_follow_the_database_and_the_cores(
     monkeypatch.setattr("os.cpu_count", lambda: cores)
     assert default_processes() == processes
     assert default_writers(processes) == writers_each
+
+
+@pytest.mark.parametrize(
+    ("child_does", "reason"),
+    [
+        ("says something else", "said 'hello' first"),
+        ("exits", "exited while starting"),
+        ("stays silent", "did not start in 0.2 s"),
+    ],
+)
+def test_a_worker_that_does_not_get_to_listening_stops_the_start(
+    child_does: str, reason: str
+) -> None:
+    parent_end, child_end = multiprocessing.Pipe()
+    if child_does == "says something else":
+        child_end.send("hello")
+    elif child_does == "exits":
+        child_end.close()
+    pool = WorkerPool("127.0.0.1", 0, None, 1, feed=None)
+    worker = _Worker(1, multiprocessing.get_context("spawn").Process(), parent_end)
+
+    async def wait() -> None:
+        await pool._until_ready(worker, timeout_s=0.2)
+
+    with pytest.raises(WorkerStartFailed, match=re.escape(reason)):
+        asyncio.run(wait())

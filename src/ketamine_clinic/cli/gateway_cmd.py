@@ -42,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
     setup_django()
     from django.conf import settings
 
+    from ketamine_clinic.monitoring.gateway_processes import WorkerStartFailed
     from ketamine_clinic.monitoring.gateway_runtime import run_loop, serve_gateway
 
     sqlite = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
@@ -57,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(
             f"--port: cannot listen on {args.host}:{args.port} ({error.strerror})"
         ) from None
+    except WorkerStartFailed as error:
+        raise CliError(f"--processes: {error}") from None
     return 0
 
 

@@ -51,6 +51,10 @@ _READY: Final = "ready"
 RESTART_DELAY_S: Final = 1.0
 
 
+class WorkerStartFailed(RuntimeError):
+    """A gateway worker process did not get to listening (its reason is in its output)."""
+
+
 def _die_with_parent() -> None:
     """Linux: the kernel sends this process SIGKILL when its parent ends."""
     if not sys.platform.startswith("linux"):
@@ -204,13 +208,17 @@ class WorkerPool:
         loop = asyncio.get_running_loop()
         ready = await loop.run_in_executor(None, worker.conn.poll, timeout_s)
         if not ready:
-            raise RuntimeError(f"gateway worker {worker.index} did not start")
+            raise WorkerStartFailed(
+                f"gateway worker {worker.index} did not start in {timeout_s:g} s"
+            )
         try:
             first = await loop.run_in_executor(None, worker.conn.recv)
         except EOFError:
-            raise RuntimeError(f"gateway worker {worker.index} exited while starting") from None
+            raise WorkerStartFailed(
+                f"gateway worker {worker.index} exited while starting"
+            ) from None
         if first != _READY:
-            raise RuntimeError(f"gateway worker {worker.index} said {first!r} first")
+            raise WorkerStartFailed(f"gateway worker {worker.index} said {first!r} first")
         worker.reader = threading.Thread(
             target=self._read, args=(worker,), name=f"kc-feed-{worker.index}", daemon=True
         )
@@ -246,7 +254,7 @@ class WorkerPool:
                 fresh = self._spawn(worker.index)
                 try:
                     await self._until_ready(fresh)
-                except RuntimeError:
+                except WorkerStartFailed:
                     log.exception("gateway worker %d did not start again", worker.index)
                 self._workers[position] = fresh
 
