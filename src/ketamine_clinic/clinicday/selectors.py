@@ -156,17 +156,21 @@ def visit_syringes(visit: Visit) -> list[VisitSyringe]:
     The figures (drawn, given per the pump, waste) are computed only once the pump has
     stopped for good (``ACCOUNTABLE_STATES``); before that what was given is not final.
     """
-    draws = (
-        StockEntry.objects.filter(
-            preparation__order__visit=visit, kind=EntryKind.DRAWN, corrects__isnull=True
-        )
+    # The visit's syringes first, then their entries by the syringe index, the kind and
+    # the order applied here: filtered on the kind, SQLite reads every draw of the
+    # record through the (kind, at) index (24 ms of a 45 ms page on the generated clinic).
+    syringe_ids = list(
+        SyringePreparation.objects.filter(order__visit=visit).values_list("pk", flat=True)
+    )
+    entries = (
+        StockEntry.objects.filter(preparation_id__in=syringe_ids)
         .select_related("container__lot")
-        .order_by("id")
+        .order_by()
     )
     by_preparation: dict[int, list[StockEntry]] = {}
-    for entry in draws:
-        if entry.preparation_id is not None:
-            by_preparation.setdefault(entry.preparation_id, []).append(entry)
+    for entry in sorted(entries, key=lambda e: e.pk):
+        if entry.kind == EntryKind.DRAWN and entry.corrects_id is None:
+            by_preparation.setdefault(entry.preparation_id or 0, []).append(entry)
     preparations = (
         SyringePreparation.objects.filter(pk__in=by_preparation)
         .select_related("prepared_by", "account__by", "account__witness", "order")
