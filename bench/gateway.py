@@ -450,11 +450,49 @@ def measure_alarms(
     result: BackendResult, env: dict[str, str], workdir: Path, args: argparse.Namespace,
     setup: dict[str, Any], tag: str,
 ) -> None:  # fmt: skip
+    """Alarm to browser with web, gateway and engine in one process (`serve
+    --gateway-port`, in-memory layer), and on PostgreSQL also as a clinic deploys it: the
+    gateway's processes and a web server apart, sharing a Redis channel layer."""
     web_port, gw_port = free_port(), free_port()
+    name = result.scratch.backend
     server = Server.start(
         [CLI, "serve", "--port", str(web_port), "--gateway-port", str(gw_port)], env,
-        workdir / f"serve-{result.scratch.backend}.log", ["listening", "Serving on"],
+        workdir / f"serve-{name}.log", ["listening", "Serving on"],
     )  # fmt: skip
+    try:
+        alarm_phases(result, args, setup, tag, web_port, gw_port, "")
+    finally:
+        server.stop()
+    if not name.startswith("PostgreSQL") or not REDIS_FOR_BENCH:
+        return
+    split_env = {**env, "REDIS_URL": REDIS_FOR_BENCH}
+    web_port, gw_port = free_port(), free_port()
+    gateway = Server.start(
+        [CLI, "gateway", "--port", str(gw_port), *args.gateway_option], split_env,
+        workdir / f"gateway-split-{name}.log", ["listening"],
+    )  # fmt: skip
+    try:
+        web = Server.start(
+            [CLI, "serve", "--port", str(web_port)], split_env,
+            workdir / f"web-split-{name}.log", ["Serving on"],
+        )  # fmt: skip
+        try:
+            alarm_phases(result, args, setup, f"{tag}s", web_port, gw_port, SPLIT_PREFIX)
+        finally:
+            web.stop()
+    finally:
+        gateway.stop()
+
+
+# A Redis database of the bench's own, so its groups never meet a test run's or a demo's.
+REDIS_FOR_BENCH: Final = os.environ.get("KC_BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
+SPLIT_PREFIX: Final = "`gateway` processes + `serve`, Redis layer: "
+
+
+def alarm_phases(
+    result: BackendResult, args: argparse.Namespace, setup: dict[str, Any], tag: str,
+    web_port: int, gw_port: int, prefix: str,
+) -> None:  # fmt: skip
     room_id = int(setup["room_ids"][0])
 
     def occlusions(repeats: int, tag: str, until: float = 0.0) -> gateway_alarm.AlarmTimes:
@@ -471,42 +509,39 @@ def measure_alarms(
             )
         )
 
-    try:
-        # Every other room has an infusing visit and a silent monitor: 10 s after the
-        # engine starts watching them, each raises "no data" (heart rate and SpO2), and
-        # 10 s later each alarm's strip is copied, all on the alarm runtime's one writer.
-        # The first run spans that burst on purpose; the next starts after it.
-        time.sleep(3.5)  # the alarm runtime's room refresh (3 s) has seen the visits
-        name = result.scratch.backend
-        log(f"{name}: alarm-to-browser during the silent rooms' no-data burst ...")
-        burst = occlusions(1, f"{tag}u", time.perf_counter() + BURST_S)
-        silent = len(setup["room_ids"]) - 1
-        result.alarms.append(
-            AlarmRun(f"during a burst: {silent} silent rooms raise no-data alarms", burst)
-        )
-        log(f"{name}:   {summary_ms(burst.raised_s, burst.raised_at_s)}")
-        log(f"{name}: alarm-to-browser, {args.alarms} occlusions, no other traffic ...")
-        began = time.perf_counter()
-        idle = occlusions(args.alarms, f"{tag}i")
-        idle_wall = time.perf_counter() - began
-        result.alarms.append(AlarmRun("no other traffic (alarms settled)", idle))
-        log(f"{name}:   {summary_ms(idle.raised_s, idle.raised_at_s)}")
-        rooms = max(args.connections)
-        label = f"under {rooms} connections paced at {args.rate:g} msg/s each"
-        log(f"{result.scratch.backend}: alarm-to-browser {label} ...")
-        warmup = 8.0  # the no-data alarms clear as data comes: let that settle first
-        load = subprocess.Popen(  # noqa: S603 - the bench's own load generator
-            load_argv(gw_port, rooms, idle_wall * 1.5 + 5, warmup, args.rate, f"{tag}b"),
-            stdout=subprocess.PIPE, text=True, cwd=REPO_ROOT,
-        )  # fmt: skip
-        time.sleep(warmup)
-        busy = occlusions(args.alarms, f"{tag}l")
-        out, _ = load.communicate(timeout=600)
-        background = json.loads(out.strip().splitlines()[-1]) if load.returncode == 0 else None
-        result.alarms.append(AlarmRun(label, busy, background))
-        log(f"{result.scratch.backend}:   {summary_ms(busy.raised_s, busy.raised_at_s)}")
-    finally:
-        server.stop()
+    # Every other room has an infusing visit and a silent monitor: 10 s after the
+    # engine starts watching them, each raises "no data" (heart rate and SpO2), and
+    # 10 s later each alarm's strip is copied, all on the alarm runtime's one writer.
+    # The first run spans that burst on purpose; the next starts after it.
+    time.sleep(3.5)  # the alarm runtime's room refresh (3 s) has seen the visits
+    name = result.scratch.backend
+    log(f"{name}: {prefix}alarm-to-browser during the silent rooms' no-data burst ...")
+    burst = occlusions(1, f"{tag}u", time.perf_counter() + BURST_S)
+    silent = len(setup["room_ids"]) - 1
+    result.alarms.append(
+        AlarmRun(f"{prefix}during a burst: {silent} silent rooms raise no-data alarms", burst)
+    )
+    log(f"{name}:   {summary_ms(burst.raised_s, burst.raised_at_s)}")
+    log(f"{name}: {prefix}alarm-to-browser, {args.alarms} occlusions, no other traffic ...")
+    began = time.perf_counter()
+    idle = occlusions(args.alarms, f"{tag}i")
+    idle_wall = time.perf_counter() - began
+    result.alarms.append(AlarmRun(f"{prefix}no other traffic (alarms settled)", idle))
+    log(f"{name}:   {summary_ms(idle.raised_s, idle.raised_at_s)}")
+    rooms = max(args.connections)
+    label = f"{prefix}under {rooms} connections paced at {args.rate:g} msg/s each"
+    log(f"{name}: alarm-to-browser {label} ...")
+    warmup = 8.0  # the no-data alarms clear as data comes: let that settle first
+    load = subprocess.Popen(  # noqa: S603 - the bench's own load generator
+        load_argv(gw_port, rooms, idle_wall * 1.5 + 5, warmup, args.rate, f"{tag}b"),
+        stdout=subprocess.PIPE, text=True, cwd=REPO_ROOT,
+    )  # fmt: skip
+    time.sleep(warmup)
+    busy = occlusions(args.alarms, f"{tag}l")
+    out, _ = load.communicate(timeout=600)
+    background = json.loads(out.strip().splitlines()[-1]) if load.returncode == 0 else None
+    result.alarms.append(AlarmRun(label, busy, background))
+    log(f"{name}:   {summary_ms(busy.raised_s, busy.raised_at_s)}")
 
 
 def summary_ms(values: Sequence[float], sent_at: Sequence[float] = ()) -> str:
@@ -817,16 +852,22 @@ def end_to_end_section(backend: BackendResult, args: argparse.Namespace) -> list
                 f"{run.load_average:.2f}",
             ])  # fmt: skip
         lines += [
-            f"### 3. Alarm to browser on {name}: `ketamine-clinic serve --gateway-port`",
+            f"### 3. Alarm to browser on {name}",
             "",
             "A nurse's WebSocket on room 1 (session cookie, the page's Origin); the pump's "
             "link sends a PCD-04 occlusion start (ST, `MDC_EVT_PUMP_OCCL`), the time runs "
             "from writing it to the `alarms` payload listing the occlusion; then its end, "
-            "and the time to the list without it. Web, gateway and alarm engine in one "
-            "process (in-memory channel layer). The other rooms have infusing visits and "
-            "silent monitors: the first run spans their no-data alarms (raised 10 s after "
-            "the engine starts watching, each alarm's strip copied 10 s later, all on the "
-            "alarm runtime's one writer thread); the next two start after that burst.",
+            "and the time to the list without it. First `ketamine-clinic serve "
+            "--gateway-port`: web, gateway and alarm engine in one process (in-memory "
+            "channel layer), as `make demo` runs them. On PostgreSQL then as a clinic "
+            "deploys them (rows marked): `ketamine-clinic gateway` (its processes; the pump's "
+            "connection lands on any of them, and a worker hands the occlusion to the "
+            "primary's engine over its pipe) and `ketamine-clinic serve` apart, the alarm "
+            "going from the engine to the page through Redis. The other rooms have "
+            "infusing visits and silent monitors: the first run of each spans their "
+            "no-data alarms (raised 10 s after the engine starts watching, each alarm's "
+            "strip copied 10 s later, all on the alarm runtime's one writer thread); the "
+            "next two start after that burst.",
             "",
             *md_table(
                 [
