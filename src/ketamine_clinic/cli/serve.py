@@ -98,9 +98,11 @@ def run(args: argparse.Namespace) -> int:
     setup_django()
     from django.conf import settings
 
+    # Several workers on SQLite too: in WAL mode readers never wait, and each write
+    # transaction takes the lock at BEGIN (IMMEDIATE) and waits up to 20 s for it
+    # (config/settings/database.py), so two processes' session and audit writes queue
+    # instead of failing; check-deploy still advises PostgreSQL for a clinic.
     workers = args.workers if args.workers is not None else settings.KC_WEB_WORKERS
-    if workers > 1 and settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-        raise CliError("--workers: SQLite serves one worker only; set DATABASE_URL to PostgreSQL")
     if args.gateway_port is not None:
         if workers > 1:
             raise CliError("--gateway-port: runs in one process; use --workers 1")
