@@ -16,7 +16,13 @@ from hypothesis import strategies as st
 from ketamine_clinic.accounts.models import User
 from ketamine_clinic.booking.models import Room
 from ketamine_clinic.devices.gateway import Outcome
-from ketamine_clinic.monitoring.models import Device, DeviceMessage, Observation, WaveformChunk
+from ketamine_clinic.monitoring.models import (
+    Device,
+    DeviceMessage,
+    NumericSet,
+    Reading,
+    WaveformChunk,
+)
 from ketamine_clinic.monitoring.storage import (
     DatabaseStorage,
     decode_samples,
@@ -37,13 +43,29 @@ from tests.monitoring.support import (
 pytestmark = pytest.mark.django_db
 
 
+def stored_numerics() -> list[tuple[NumericSet, Reading]]:
+    """Every stored numeric with its set, in storage order."""
+    return [(s, r) for s in NumericSet.objects.order_by("id") for r in s.readings()]
+
+
+def numeric(code: int) -> Reading:
+    (found,) = [r for _s, r in stored_numerics() if r.code == code]
+    return found
+
+
+def heart_rates_by_message() -> dict[str, int | None]:
+    """The visit each message's heart rate was placed on, by control id."""
+    return {s.message.control_id: s.visit_id for s, r in stored_numerics() if r.code == 147842}
+
+
 def test_observations_attach_to_the_visit_in_the_devices_room(personas: dict[str, User]) -> None:
     room = room_with_monitor()
     visit = visit_in_room(room, personas["nurse"], checked_in=T0 - timedelta(minutes=20))
     results = DatabaseStorage().store_batch([inbound(vitals_message("M1", T0))])
     assert [r.outcome for r in results] == [Outcome.STORED]
-    rows = list(Observation.objects.order_by("code").values_list("code", "value", "visit_id"))
+    rows = sorted((r.code, r.value, s.visit_id) for s, r in stored_numerics())
     assert rows == [(147842, Decimal("72.0000"), visit.pk), (150456, Decimal("98.0000"), visit.pk)]
+    assert NumericSet.objects.count() == 1  # one row for the message's numerics
     message = DeviceMessage.objects.get()
     assert (message.visit_id, message.room_id, message.device_eui64) == (visit.pk, room.pk, MONITOR)
     assert message.raw.startswith("MSH|")
@@ -62,10 +84,7 @@ def test_data_before_check_in_or_after_discharge_is_kept_unassigned(
             inbound(vitals_message("late", T0 + timedelta(minutes=95))),
         ]
     )
-    by_message = dict(
-        Observation.objects.filter(code=147842).values_list("message__control_id", "visit_id")
-    )
-    assert by_message == {"early": None, "during": visit.pk, "late": None}
+    assert heart_rates_by_message() == {"early": None, "during": visit.pk, "late": None}
 
 
 def test_the_next_visit_in_the_room_gets_its_own_data(personas: dict[str, User]) -> None:
@@ -78,9 +97,7 @@ def test_the_next_visit_in_the_room_gets_its_own_data(personas: dict[str, User])
             inbound(vitals_message("b", T0 + timedelta(hours=2, minutes=30))),
         ]
     )
-    assert dict(
-        Observation.objects.filter(code=147842).values_list("message__control_id", "visit_id")
-    ) == {"a": first.pk, "b": second.pk}
+    assert heart_rates_by_message() == {"a": first.pk, "b": second.pk}
 
 
 def test_each_batch_sees_check_outs_and_device_moves_since_the_last(
@@ -120,9 +137,7 @@ def test_a_stay_ending_within_the_second_is_compared_to_the_microsecond(
 
 def test_an_unregistered_device_is_stored_without_room_or_visit(db: None) -> None:
     DatabaseStorage().store_batch([inbound(vitals_message("u1", T0, device="FFEEDDCCBBAA9988"))])
-    rows: list[tuple[object, ...]] = list(
-        Observation.objects.values_list("device_eui64", "room_id", "visit_id")
-    )
+    rows = [(s.device_eui64, s.room_id, s.visit_id) for s, _r in stored_numerics()]
     assert rows == [("FFEEDDCCBBAA9988", None, None)] * 2
 
 
@@ -140,7 +155,10 @@ def test_a_resend_is_not_stored_twice_and_a_reused_id_is_flagged(db: None) -> No
         False,
         True,
     ]
-    assert Observation.objects.filter(code=147842).count() == 2
+    assert [r.value for _s, r in stored_numerics() if r.code == 147842] == [
+        Decimal("72.0000"),
+        Decimal("75.0000"),
+    ]
 
 
 def test_a_resend_is_recognised_by_its_own_sender_and_control_id_not_a_mix(db: None) -> None:
@@ -190,17 +208,17 @@ def test_a_visit_with_device_rows_cannot_be_deleted(personas: dict[str, User]) -
     with pytest.raises(ProtectedError) as refused:
         Visit.objects.filter(pk=visit.pk).delete()
     protected = {type(row) for row in refused.value.protected_objects}
-    assert {DeviceMessage, Observation} <= protected
+    assert {DeviceMessage, NumericSet} <= protected
     with pytest.raises(ProtectedError) as refused:
         DeviceMessage.objects.all().delete()
-    assert {type(row) for row in refused.value.protected_objects} == {Observation}
-    assert Observation.objects.filter(visit=visit, message__room=room).count() == 2
+    assert {type(row) for row in refused.value.protected_objects} == {NumericSet}
+    assert NumericSet.objects.filter(visit=visit, message__room=room).count() == 1
 
 
 @pytest.mark.parametrize("raw", ["-100", "-?-", ""])
 def test_an_invalid_value_is_stored_as_invalid_never_zero(db: None, raw: str) -> None:
     DatabaseStorage().store_batch([inbound(vitals_message("i", T0, spo2=raw))])
-    row = Observation.objects.get(code=150456)
+    row = numeric(150456)
     assert row.value is None
     assert row.raw_value == raw
 
@@ -210,7 +228,7 @@ def test_a_vendor_variant_is_stored_under_the_clinics_code_with_what_was_mapped(
 ) -> None:
     cuff = ("OBX|4|NM|150301^MDC_PRESS_CUFF_SYS^MDC|1.2.1.1|131|266016^MDC_DIM_MMHG^MDC|||||R",)
     DatabaseStorage().store_batch([inbound(vitals_message("v", T0, extra_obx=cuff))])
-    row = Observation.objects.get(code=150021)
+    row = numeric(150021)
     assert (row.name, row.value, row.mapped_from) == (
         "MDC_PRESS_BLD_NONINV_SYS",
         Decimal("131.0000"),
@@ -233,7 +251,7 @@ def test_a_waveform_is_stored_with_its_rate_and_invalid_samples(db: None) -> Non
 
 def test_a_value_too_large_to_be_a_measurement_is_stored_as_invalid(db: None) -> None:
     DatabaseStorage().store_batch([inbound(vitals_message("big", T0, heart_rate="1E+30"))])
-    row = Observation.objects.get(code=147842)
+    row = numeric(147842)
     assert (row.value, row.raw_value) == (None, "1E+30")
 
 

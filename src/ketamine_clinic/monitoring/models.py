@@ -8,6 +8,12 @@ record staff change (and the change is audited).
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 
@@ -118,7 +124,7 @@ class PlacedRecord(InsertOnlyModel):
     """What one message said, placed where the storage found it: the device, its room and
     the visit running there at the time (room and visit empty: unassigned).
 
-    No index of their own on the foreign keys (``db_index=False`` here, on ``Observation``
+    No index of their own on the foreign keys (``db_index=False`` here, on ``NumericSet``
     and on ``DeviceMessage``): every index costs every row of every monitor message, and
     the reads go through each model's composite (visit or room, code, time) index, whose
     leading column serves the key as well. Rows are never deleted, so PROTECT never scans.
@@ -163,29 +169,94 @@ class PlacedRecord(InsertOnlyModel):
         abstract = True
 
 
-class Observation(PlacedRecord):
-    """One numeric a device measured. ``value`` empty = the device said it was invalid."""
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One numeric a device measured, as read back from its ``NumericSet``. ``value``
+    None: the device said it was invalid (``raw_value`` keeps what it sent)."""
 
-    code = models.PositiveIntegerField(help_text="MDC code")
-    name = models.CharField(max_length=64)
-    value = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
-    raw_value = models.CharField(max_length=32, blank=True)
-    unit = models.CharField(max_length=40, blank=True)
-    observed_at = models.DateTimeField()
-    status = models.CharField(max_length=2, blank=True)
-    mapped_from = models.CharField(max_length=80, blank=True)
+    code: int
+    name: str
+    value: Decimal | None
+    raw_value: str
+    unit: str
+    observed_at: datetime
+    status: str
+    mapped_from: str
+
+
+class NumericSet(PlacedRecord):
+    """The numerics of one message from one device, placed in one room and visit: one row
+    per monitor message instead of one per numeric.
+
+    Why one row: a monitor sends fifteen numerics a second; as fifteen rows each cost the
+    gateway a COPY row and PostgreSQL a heap tuple and two index entries, the largest share
+    of both sides' work per message. The numerics are read a set at a time anyway (the
+    latest of each, a visit's trends, a device's history), so they are packed, not
+    columns: ``numerics`` is JSON, one ``[code, name, value, raw value, unit, observed
+    at, status, mapped from]`` list per numeric (``pack_numerics``); the value is the
+    decimal as text (four places, as the old column) or null when invalid, never zero;
+    observed at is null when it is the set's ``observed_at``, else its own ISO time
+    (NIBP is measured minutes before it is sent). ``codes`` (",147842,150456,") lets the
+    latest-value reads find the newest set holding a code in the database without
+    unpacking the rows in between.
+
+    Numerics of one message placed differently (another device named in the message, or
+    a time on the other side of a check-in) go to separate sets, so each keeps its own
+    visit exactly as the storage placed it.
+    """
+
+    observed_at = models.DateTimeField(help_text="the newest numeric's time")
+    first_observed_at = models.DateTimeField(help_text="the oldest numeric's time")
+    codes = models.TextField()
+    numerics = models.TextField()
 
     class Meta:
         ordering = ["observed_at", "id"]
         indexes = [
-            models.Index(fields=["visit", "code", "observed_at"], name="monitoring_obs_visit"),
-            models.Index(fields=["device_eui64", "observed_at"], name="monitoring_obs_device"),
-            # No index on observed_at alone: every index costs each of the fifteen rows of
-            # every monitor message; a time-only search is a rare diagnostic read.
+            models.Index(fields=["visit", "observed_at"], name="monitoring_numset_visit"),
+            models.Index(fields=["device_eui64", "observed_at"], name="monitoring_numset_device"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.name}={self.raw_value} at {self.observed_at}"
+        return f"{self.codes.count(',') - 1} numerics at {self.observed_at}"
+
+    def readings(self) -> list[Reading]:
+        return unpack_numerics(self.numerics, self.observed_at)
+
+
+PackedNumeric = tuple[int, str, Decimal | None, str, str, datetime, str, str]
+
+
+def pack_numerics(rows: Sequence[PackedNumeric], set_at: datetime) -> str:
+    """``NumericSet.numerics`` for ``rows`` (code, name, value, raw value, unit, observed
+    at, status, mapped from); ``set_at`` is the set's ``observed_at``."""
+    return json.dumps(
+        [
+            [
+                code, name, None if value is None else str(value), raw, unit,
+                None if at == set_at else at.astimezone(UTC).isoformat(), status, mapped,
+            ]
+            for code, name, value, raw, unit, at, status, mapped in rows
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )  # fmt: skip
+
+
+def numeric_codes(codes: Iterable[int]) -> str:
+    """``NumericSet.codes``: every code between commas, so ``,<code>,`` finds one."""
+    return "," + ",".join(str(code) for code in codes) + ","
+
+
+def unpack_numerics(text: str, set_at: datetime) -> list[Reading]:
+    return [
+        Reading(
+            int(code), name, None if value is None else Decimal(value), raw, unit,
+            set_at if at is None else datetime.fromisoformat(at).astimezone(UTC),
+            status, mapped,
+        )
+        for code, name, value, raw, unit, at, status, mapped in json.loads(text)
+    ]  # fmt: skip
 
 
 class WaveformChunk(PlacedRecord):

@@ -9,6 +9,7 @@ shown, as the clinic-day pages do (``clinicday.selectors``).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -30,8 +31,9 @@ from ketamine_clinic.monitoring.models import (
     AlarmEvent,
     AlarmPriority,
     AlarmState,
-    Observation,
+    NumericSet,
     PumpReport,
+    Reading,
     WaveformChunk,
 )
 from ketamine_clinic.monitoring.storage import decode_samples
@@ -94,6 +96,36 @@ def _number(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
+def latest_reading(visit: Visit, code: int) -> Reading | None:
+    """The visit's newest reading of ``code`` (newest by its own time, then as stored).
+
+    The newest set holding the code, found through the (visit, time) index with the
+    ``codes`` column filtered in the database; its reading of the code is the newest
+    unless that reading is older than its set (NIBP measured before it was sent): then a
+    set stored between the two times may hold a newer one, and those few are read too.
+    """
+    holding = NumericSet.objects.filter(visit=visit, codes__contains=f",{code},").only(
+        "id", "observed_at", "numerics"
+    )
+    newest = holding.order_by("-observed_at", "-id").first()
+    if newest is None:
+        return None
+    best = _reading_of(newest, code)
+    if best[0].observed_at < newest.observed_at:
+        for other in holding.filter(observed_at__gt=best[0].observed_at).exclude(pk=newest.pk):
+            found = _reading_of(other, code)
+            if (found[0].observed_at, found[1]) > (best[0].observed_at, best[1]):
+                best = found
+    return best[0]
+
+
+def _reading_of(numeric_set: NumericSet, code: int) -> tuple[Reading, tuple[int, int]]:
+    """The last reading of ``code`` in ``numeric_set``, with its place in storage order."""
+    readings = numeric_set.readings()
+    index = max(i for i, r in enumerate(readings) if r.code == code)
+    return readings[index], (numeric_set.pk, index)
+
+
 def current_visits(rooms: Iterable[Room]) -> dict[int, Visit]:
     """The visit in each room: checked in, not yet discharged or ended (the storage's
     rule for which visit a device's data belongs to). Latest check-in wins."""
@@ -147,33 +179,29 @@ def alarms_payload(room_id: int, alarms: list[AlarmView]) -> dict[str, Any]:
 def latest_numerics(visit: Visit | None, room_id: int) -> dict[str, Any] | None:
     """The newest value of each shown numeric for the visit, as a ``numerics`` payload.
 
-    One indexed query per code (visit, code, time): cheap, and right however often each
-    parameter is measured (NIBP every few minutes, HR every second).
+    One or two indexed queries per code (``latest_reading``): cheap, and right however
+    often each parameter is measured (NIBP every few minutes, HR every second).
     """
     if visit is None:
         return None
     values: list[dict[str, Any]] = []
     newest: datetime | None = None
     for code in SHOWN_NUMERICS:
-        row = (
-            Observation.objects.filter(visit=visit, code=code)
-            .order_by("-observed_at", "-id")
-            .values("value", "observed_at", "unit")
-            .first()
-        )
-        if row is None:
+        reading = latest_reading(visit, code)
+        if reading is None:
             continue
-        label, unit = LABELS.get(code, (str(code), row["unit"]))
+        label, unit = LABELS.get(code, (str(code), reading.unit))
         values.append(
             {
                 "code": code,
                 "label": label,
-                "value": _number(row["value"]),
+                "value": _number(reading.value),
                 "unit": unit,
-                "at": row["observed_at"].isoformat(),
+                "at": reading.observed_at.isoformat(),
             }
         )
-        newest = row["observed_at"] if newest is None else max(newest, row["observed_at"])
+        at = reading.observed_at
+        newest = at if newest is None else max(newest, at)
     if not values or newest is None:
         return None
     return {"kind": "numerics", "room": room_id, "at": newest.isoformat(), "values": values}
@@ -215,17 +243,12 @@ def latest_pump(visit: Visit | None, room_id: int) -> dict[str, Any] | None:
             dose_delivered_mg=_number(report.dose_delivered_mg),
         )
     for code, key in _PUMP_NUMERICS.items():
-        row = (
-            Observation.objects.filter(visit=visit, code=code)
-            .order_by("-observed_at", "-id")
-            .values("value", "observed_at")
-            .first()
-        )
-        if row is None or (report is not None and row["observed_at"] < report.at):
+        reading = latest_reading(visit, code)
+        if reading is None or (report is not None and reading.observed_at < report.at):
             continue
         found = True
-        payload[key] = _number(row["value"])
-        payload["at"] = max(payload["at"] or "", row["observed_at"].isoformat())
+        payload[key] = _number(reading.value)
+        payload["at"] = max(payload["at"] or "", reading.observed_at.isoformat())
     return payload if found else None
 
 
@@ -240,14 +263,23 @@ def visit_trends(visit: Visit | None, *, now: datetime) -> dict[str, Any]:
     if visit is not None:
         since = now - TREND_WINDOW
         buckets: dict[int, dict[int, list[float]]] = {code: {} for code in TREND_CODES}
-        rows = Observation.objects.filter(
-            visit=visit, code__in=TREND_CODES, observed_at__gte=since, value__isnull=False
-        ).values_list("code", "value", "observed_at")
-        for code, value, observed_at in rows.iterator(chunk_size=5000):
-            if value is None:  # excluded by the filter; for the type checker
-                continue
-            minute = int(observed_at.timestamp()) // TREND_STEP_S
-            buckets[code].setdefault(minute, []).append(float(value))
+        sets = NumericSet.objects.filter(visit=visit, observed_at__gte=since).values_list(
+            "observed_at", "numerics"
+        )
+        for set_at, packed in sets.iterator(chunk_size=2000):
+            set_minute = int(set_at.timestamp()) // TREND_STEP_S
+            for code, _name, value, _raw, _unit, at, *_rest in json.loads(packed):
+                by_minute = buckets.get(code)
+                if by_minute is None or value is None:
+                    continue
+                if at is None:
+                    minute = set_minute
+                else:  # its own, earlier time
+                    own_at = datetime.fromisoformat(at)
+                    if own_at < since:
+                        continue
+                    minute = int(own_at.timestamp()) // TREND_STEP_S
+                by_minute.setdefault(minute, []).append(float(value))
         for code in TREND_CODES:
             label, unit = LABELS[code]
             points = [

@@ -6,13 +6,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db.models import QuerySet
+
 from ketamine_clinic.accounts.models import User
 from ketamine_clinic.audit.enums import AuditAction
 from ketamine_clinic.audit.services import audit_record
 from ketamine_clinic.monitoring.models import (
     Device,
-    Observation,
+    NumericSet,
     PumpProgramSent,
+    Reading,
+    unpack_numerics,
 )
 from ketamine_clinic.monitoring.page_selectors import latest_pump
 from ketamine_clinic.monitoring.pump_programs import room_pump
@@ -37,32 +41,28 @@ def observations_list(filters: ObservationFilter, *, by: User | None) -> list[di
     ``visit`` is None for data no visit was running for (unassigned). The read is audited
     with the filter and the visits it returned.
     """
-    rows = Observation.objects.all()
+    sets = NumericSet.objects.all()
     if filters.device:
-        rows = rows.filter(device_eui64=filters.device.upper())
+        sets = sets.filter(device_eui64=filters.device.upper())
     if filters.since is not None:
-        rows = rows.filter(observed_at__gte=filters.since)
+        sets = sets.filter(observed_at__gte=filters.since)  # its newest at or after
     if filters.visit_id is not None:
-        rows = rows.filter(visit_id=filters.visit_id)
-    values = rows.order_by("observed_at", "id").values(
-        "code", "name", "value", "raw_value", "unit", "device_eui64", "observed_at",
-        "visit_id", "room__name", "mapped_from",
-    )[: filters.limit]  # fmt: skip
+        sets = sets.filter(visit_id=filters.visit_id)
     result = [
         {
-            "code": row["code"],
-            "name": row["name"],
-            "value": float(row["value"]) if row["value"] is not None else None,
-            "valid": row["value"] is not None,
-            "raw_value": row["raw_value"],
-            "unit": row["unit"],
-            "device": row["device_eui64"],
-            "observed_at": row["observed_at"].isoformat(),
-            "visit": row["visit_id"],
-            "room": row["room__name"],
-            "mapped_from": row["mapped_from"] or None,
+            "code": reading.code,
+            "name": reading.name,
+            "value": float(reading.value) if reading.value is not None else None,
+            "valid": reading.value is not None,
+            "raw_value": reading.raw_value,
+            "unit": reading.unit,
+            "device": device,
+            "observed_at": reading.observed_at.isoformat(),
+            "visit": visit_id,
+            "room": room,
+            "mapped_from": reading.mapped_from or None,
         }
-        for row in values
+        for reading, device, visit_id, room in _first_readings(sets, filters.since, filters.limit)
     ]
     audit_record(
         action=AuditAction.READ,
@@ -77,6 +77,39 @@ def observations_list(filters: ObservationFilter, *, by: User | None) -> list[di
         },
     )
     return result
+
+
+_Placed = tuple[Reading, str, int | None, str | None]
+_SETS_BETWEEN_CHECKS = 1000
+
+
+def _first_readings(
+    sets: QuerySet[NumericSet], since: datetime | None, limit: int
+) -> list[_Placed]:
+    """The first ``limit`` readings of ``sets`` at or after ``since``, each with its
+    device, visit and room name, in time order then storage order (the order of the
+    one-row-per-numeric table this replaced).
+
+    Sets are read oldest first by their oldest reading: once ``limit`` readings are
+    older than the next set's oldest, no later set can hold one before them, so a long
+    history is not read past the page asked for."""
+    found: list[tuple[tuple[datetime, int, int], _Placed]] = []
+    rows = sets.order_by("first_observed_at", "id").values_list(
+        "id", "observed_at", "first_observed_at", "numerics", "device_eui64", "visit_id",
+        "room__name",
+    )  # fmt: skip
+    for n, (pk, set_at, first_at, packed, device, visit_id, room) in enumerate(
+        rows.iterator(chunk_size=2000)
+    ):
+        if len(found) >= limit and n % _SETS_BETWEEN_CHECKS == 0:
+            found.sort(key=lambda item: item[0])
+            if found[limit - 1][0][0] < first_at:
+                break
+        for index, reading in enumerate(unpack_numerics(packed, set_at)):
+            if since is None or reading.observed_at >= since:
+                found.append(((reading.observed_at, pk, index), (reading, device, visit_id, room)))
+    found.sort(key=lambda item: item[0])
+    return [placed for _key, placed in found[:limit]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ import bisect
 import functools
 import json
 import logging
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -28,14 +28,17 @@ import numpy as np
 from django.db import IntegrityError, connection, transaction
 
 from ketamine_clinic.devices.gateway import Inbound, Outcome, StoreResult
+from ketamine_clinic.devices.pcd import Numeric
 from ketamine_clinic.monitoring.bulk import allocate_ids, insert_rows
 from ketamine_clinic.monitoring.models import (
     Device,
     DeviceAlert,
     DeviceMessage,
-    Observation,
+    NumericSet,
     PumpReport,
     WaveformChunk,
+    numeric_codes,
+    pack_numerics,
 )
 from ketamine_clinic.visits.models import Visit
 
@@ -262,7 +265,7 @@ class DatabaseStorage:
 
         ids = allocate_ids(DeviceMessage, len(items))
         messages: list[tuple[Any, ...]] = []
-        observations: list[tuple[Any, ...]] = []
+        numeric_sets: list[tuple[Any, ...]] = []
         waves: list[tuple[Any, ...]] = []
         alerts: list[tuple[Any, ...]] = []
         pumps: list[tuple[Any, ...]] = []
@@ -283,15 +286,8 @@ class DatabaseStorage:
                     report.sender,
                     report.control_id,
                 )
-            for n in report.numerics:
-                room, visit = place(n.device, n.observed_at)
-                observations.append(
-                    (
-                        message_id, n.device[:16], room, visit, n.code, n.name[:64],
-                        storable(n.value), n.raw_value[:32], n.unit[:40], n.observed_at,
-                        n.status[:2], n.mapped_from[:80],
-                    )
-                )  # fmt: skip
+            if report.numerics:
+                numeric_sets += _numeric_sets(message_id, report.numerics, place)
             for w in report.waveforms:
                 room, visit = place(w.device, w.start_at)
                 waves.append(
@@ -323,7 +319,7 @@ class DatabaseStorage:
                     )
                 )  # fmt: skip
         insert_rows(DeviceMessage, MESSAGE_FIELDS, messages)
-        insert_rows(Observation, OBSERVATION_FIELDS, observations)
+        insert_rows(NumericSet, NUMERIC_SET_FIELDS, numeric_sets)
         insert_rows(WaveformChunk, WAVEFORM_FIELDS, waves)
         insert_rows(DeviceAlert, ALERT_FIELDS, alerts)
         insert_rows(PumpReport, PUMP_FIELDS, pumps)
@@ -336,9 +332,8 @@ MESSAGE_FIELDS = (
     "mappings", "raw",
 )  # fmt: skip
 _PLACED = ("message", "device_eui64", "room", "visit")
-OBSERVATION_FIELDS = (
-    *_PLACED, "code", "name", "value", "raw_value", "unit", "observed_at", "status",
-    "mapped_from",
+NUMERIC_SET_FIELDS = (
+    *_PLACED, "observed_at", "first_observed_at", "codes", "numerics",
 )  # fmt: skip
 WAVEFORM_FIELDS = (
     *_PLACED, "code", "name", "unit", "start_at", "sample_rate_hz", "sample_count", "samples",
@@ -351,6 +346,35 @@ PUMP_FIELDS = (
     *_PLACED, "event_code", "event_name", "program_id", "at", "rate_ml_per_h",
     "volume_delivered_ml", "volume_remaining_ml", "dose_delivered_mg",
 )  # fmt: skip
+
+
+def _numeric_sets(
+    message_id: int,
+    numerics: Sequence[Numeric],
+    place: Callable[[str, datetime], tuple[int | None, int | None]],
+) -> list[tuple[Any, ...]]:
+    """One ``NumericSet`` row (``NUMERIC_SET_FIELDS``) per device and placement among one
+    message's numerics: nearly always one row for the whole message."""
+    groups: dict[tuple[str, int | None, int | None], list[Numeric]] = {}
+    for n in numerics:
+        groups.setdefault((n.device, *place(n.device, n.observed_at)), []).append(n)
+    rows: list[tuple[Any, ...]] = []
+    for (device, room, visit), members in groups.items():
+        times = [n.observed_at for n in members]
+        latest = max(times)
+        packed = pack_numerics(
+            [
+                (
+                    n.code, n.name[:64], storable(n.value), n.raw_value[:32], n.unit[:40],
+                    n.observed_at, n.status[:2], n.mapped_from[:80],
+                )
+                for n in members
+            ],
+            latest,
+        )  # fmt: skip
+        codes = numeric_codes(n.code for n in members)
+        rows.append((message_id, device[:16], room, visit, latest, min(times), codes, packed))
+    return rows
 
 
 def _moments(item: Inbound) -> Iterable[datetime]:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from ketamine_clinic.accounts.models import User
 from ketamine_clinic.audit.enums import AuditAction
-from ketamine_clinic.monitoring.models import Device, DeviceMessage, Observation
+from ketamine_clinic.monitoring.models import Device, DeviceMessage, NumericSet
 from ketamine_clinic.monitoring.registry import services
 from tests.monitoring.registry.support import (
     PUMP,
@@ -345,5 +345,5 @@ def test_registering_places_later_data_and_leaves_earlier_data_unassigned(
     placed = dict(DeviceMessage.objects.values_list("control_id", "visit_id"))
     assert placed == {"before": None, "after": visit.pk}
     assert set(
-        Observation.objects.filter(message__control_id="before").values_list("visit_id", flat=True)
+        NumericSet.objects.filter(message__control_id="before").values_list("visit_id", flat=True)
     ) == {None}
