@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import Final, Literal, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
 
 from ketamine_clinic.devices import mdc
 from ketamine_clinic.devices.hl7_codec import (
@@ -73,17 +77,53 @@ class Numeric(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class Waveform:
+    """One waveform chunk. Its samples are kept as arrays, not a Python float each: the
+    storage writes ``samples_f32`` as it is, and only a reader that wants Python values
+    (the live view) pays for ``samples``."""
+
     code: int
     name: str
     unit: str
     device: str
     start_at: datetime
     sample_rate_hz: int
-    samples: tuple[float | None, ...]  # None: an invalid sample
+    samples_f32: bytes  # float32 little-endian, NaN where a sample was invalid (as stored)
+    # float64 as read (NaN: invalid); compared through ``samples_f32``.
+    values: npt.NDArray[np.float64] = field(compare=False, repr=False)
+
+    @classmethod
+    def of(
+        cls,
+        code: int,
+        name: str,
+        unit: str,
+        device: str,
+        start_at: datetime,
+        sample_rate_hz: int,
+        values: npt.NDArray[np.float64],
+    ) -> Waveform:
+        return cls(
+            code, name, unit, device, start_at, sample_rate_hz,
+            values.astype("<f4").tobytes(), values,
+        )  # fmt: skip
+
+    @property
+    def samples(self) -> tuple[float | None, ...]:
+        """The samples as read from the text; None for an invalid one."""
+        invalid = np.isnan(self.values)
+        if not invalid.any():
+            return tuple(self.values.tolist())
+        return tuple(
+            None if bad else v for v, bad in zip(self.values.tolist(), invalid, strict=True)
+        )
+
+    @property
+    def sample_count(self) -> int:
+        return len(self.values)
 
     @property
     def duration_s(self) -> float:
-        return len(self.samples) / self.sample_rate_hz
+        return len(self.values) / self.sample_rate_hz
 
 
 Priority = Literal["high", "medium", "low", "none"]
@@ -378,16 +418,15 @@ class _Reader:
                         f"OBX {number}: waveform {code} {name} has no sample rate "
                         f"({mdc.SAMPLE_RATE_NAME} facet)"
                     )
-                samples = samples_of(row.raw(5).split(row.delimiters.component))
                 self.waveforms.append(
-                    Waveform(
+                    Waveform.of(
                         code=final_code,
                         name=term.name if term else name,
                         unit=row.component(6, 2) or (term.unit if term else ""),
                         device=device,
                         start_at=at,
                         sample_rate_hz=rate_hz,
-                        samples=samples,
+                        values=sample_array(row.raw(5), row.delimiters.component),
                     )
                 )
 
@@ -469,6 +508,74 @@ class _Reader:
                     dose_delivered_mg=values.get(mdc.PUMP_DOSE_DELIVERED.code),
                 )
             )
+
+
+def sample_array(text: str, separator: str) -> npt.NDArray[np.float64]:
+    """A waveform's samples (``separator`` between them) as float64, NaN for an invalid
+    one: ``fixed_point_samples`` when it can read the whole text, else ``samples_of``."""
+    values = fixed_point_samples(text, separator)
+    if values is not None:
+        return values
+    samples = samples_of(text.split(separator))
+    return np.array([math.nan if v is None else v for v in samples], dtype=np.float64)
+
+
+_MAX_DIGITS: Final = 15  # an integer below 2**53, so read exactly as a float
+# Invalid markers that look like numbers ("-100"): a sample equal to one is invalid.
+_NUMBER_MARKERS: Final = tuple(m for m in INVALID_MARKERS if m and not m.strip("0123456789.-"))
+
+
+def fixed_point_samples(text: str, separator: str) -> npt.NDArray[np.float64] | None:
+    """The samples when every one is a fixed-point number with the same number of places
+    (``-0.125^0.250^...``, as monitors write them) or every one an integer, read in C;
+    None when the text is anything else (another form, an invalid marker such as
+    ``-100``, an empty sample), for the slow path.
+
+    numpy reads integers from text several times faster than Python reads floats (its own
+    float reader is no faster than Python's): so one regular expression checks the whole
+    text's form, the points are dropped, the digits read as integers and divided by
+    10**places. Exactly ``float(sample)``: the digits are an integer below 2**53 and
+    10**places is exact, so the one division rounds correctly; what is stored is bit for
+    bit what the per-sample path stored. A negative zero (``-0.000``) goes to the slow
+    path, which keeps its sign."""
+    if len(separator) != 1 or separator in "0123456789.-":
+        return None
+    point = text.find(".")
+    if point < 0:
+        places = 0
+    else:
+        end = text.find(separator)
+        places = (len(text) if end < 0 else end) - point - 1
+        if not 0 <= places < _MAX_DIGITS:
+            return None
+    if not _fixed_point_form(places, point >= 0, separator).fullmatch(text):
+        return None
+    wrapped = f"{separator}{text}{separator}"
+    if any(f"{separator}{marker}{separator}" in wrapped for marker in _NUMBER_MARKERS):
+        return None
+    digits = text.replace(".", "") if point >= 0 else text
+    try:
+        values = np.fromstring(digits, dtype=np.int64, sep=separator)
+    except ValueError:  # the form above leaves nothing numpy cannot read; defensive
+        return None
+    if "-" in text and not values.all():
+        return None
+    return values / (10.0**places) if places else values.astype(np.float64)
+
+
+@functools.cache
+def _fixed_point_form(places: int, pointed: bool, separator: str) -> re.Pattern[str]:
+    """Samples with ``places`` digits after a point (or integers), at most ``_MAX_DIGITS``
+    digits each, an optional leading minus, ``separator`` between them."""
+    if not pointed:
+        number = rf"-?[0-9]{{1,{_MAX_DIGITS}}}"
+    elif places == 0:
+        number = rf"-?[0-9]{{1,{_MAX_DIGITS}}}\."
+    else:
+        whole = _MAX_DIGITS - places
+        number = rf"-?(?:[0-9]{{1,{whole}}}\.[0-9]{{{places}}}|\.[0-9]{{{places}}})"
+    sep = re.escape(separator)
+    return re.compile(rf"{number}(?:{sep}{number})*")
 
 
 def samples_of(parts: list[str]) -> tuple[float | None, ...]:

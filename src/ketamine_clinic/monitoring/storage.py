@@ -293,8 +293,7 @@ class DatabaseStorage:
                 waves.append(
                     (
                         message_id, w.device[:16], room, visit, w.code, w.name[:64],
-                        w.unit[:40], w.start_at, w.sample_rate_hz, len(w.samples),
-                        encode_samples(w.samples),
+                        w.unit[:40], w.start_at, w.sample_rate_hz, w.sample_count, w.samples_f32,
                     )
                 )  # fmt: skip
             for a in report.alerts:
