@@ -23,6 +23,7 @@ from ketamine_clinic.patients.models import (
     Diagnosis,
     Medication,
     Patient,
+    ReportedHistory,
     WeightMeasurement,
     mrn_for_number,
 )
@@ -217,8 +218,32 @@ def _who(user: User | None) -> str | None:
     return user.display_name if user is not None else None
 
 
-def _own_timeline(patient: Patient) -> list[TimelineEntry]:
+@dataclass(frozen=True)
+class _OwnRows:
+    """The registry's rows of one patient (entered in error included), each list read
+    once with its people, in the models' own order: the chart's lists and its timeline
+    come from these instead of reading each table twice or three times."""
+
+    allergies: list[Allergy]
+    medications: list[Medication]
+    diagnoses: list[Diagnosis]
+    weights: list[WeightMeasurement]
+    histories: list[ReportedHistory]
+
+
+def _own_rows(patient: Patient) -> _OwnRows:
+    return _OwnRows(
+        allergies=list(patient.allergies.select_related("recorded_by")),
+        medications=list(patient.medications.select_related("recorded_by", "stopped_by")),
+        diagnoses=list(patient.diagnoses.select_related("recorded_by")),
+        weights=list(patient.weights.select_related("recorded_by", "measured_by")),
+        histories=list(patient.reported_histories.select_related("entered_by")),
+    )
+
+
+def _own_timeline(patient: Patient, rows: _OwnRows | None = None) -> list[TimelineEntry]:
     """What the registry itself records about a patient, as timeline entries."""
+    rows = rows if rows is not None else _own_rows(patient)
     entries = [
         TimelineEntry(
             at=patient.created_at,
@@ -228,7 +253,7 @@ def _own_timeline(patient: Patient) -> list[TimelineEntry]:
             actor=_who(patient.created_by),
         )
     ]
-    for allergy in patient.allergies.select_related("recorded_by"):
+    for allergy in rows.allergies:
         detail = " · ".join(
             part for part in (allergy.reaction, allergy.get_severity_display()) if part
         )
@@ -249,7 +274,7 @@ def _own_timeline(patient: Patient) -> list[TimelineEntry]:
             detail=f"{len(history.answers)} questions answered",
             actor="patient (kiosk)" if history.entered_by is None else _who(history.entered_by),
         )
-        for history in patient.reported_histories.select_related("entered_by")
+        for history in rows.histories
     )
     if patient.no_known_allergies_at is not None:
         entries.append(
@@ -260,7 +285,7 @@ def _own_timeline(patient: Patient) -> list[TimelineEntry]:
                 actor=_who(patient.no_known_allergies_by),
             )
         )
-    for medication in patient.medications.select_related("recorded_by", "stopped_by"):
+    for medication in rows.medications:
         flags = "; ".join(medication.flag_labels)
         entries.append(
             TimelineEntry(
@@ -279,7 +304,7 @@ def _own_timeline(patient: Patient) -> list[TimelineEntry]:
             detail=diagnosis.title,
             actor=_who(diagnosis.recorded_by),
         )
-        for diagnosis in patient.diagnoses.select_related("recorded_by")
+        for diagnosis in rows.diagnoses
     )
     entries.extend(
         TimelineEntry(
@@ -289,7 +314,7 @@ def _own_timeline(patient: Patient) -> list[TimelineEntry]:
             detail=f"measured {weight.measured_on:%Y-%m-%d}, entered as {weight.entered_shown}",
             actor=_who(weight.recorded_by),
         )
-        for weight in patient.weights.select_related("recorded_by")
+        for weight in rows.weights
     )
     if patient.pregnancy_potential and patient.pregnancy_potential_recorded_at is not None:
         entries.append(
@@ -338,13 +363,14 @@ def _correction_entry(correction: Correction) -> TimelineEntry:
     )
 
 
-def _stops(patient: Patient) -> list[TimelineEntry]:
+def _stops(medications: list[Medication]) -> list[TimelineEntry]:
     """Stopping a medication is dated by the stop date the nurse entered, at the clinic's
     midnight, since the row keeps no separate time of entry for it."""
     entries = []
     zone = timezone.get_current_timezone()
-    for medication in patient.medications.exclude(stopped_on=None).select_related("stopped_by"):
-        assert medication.stopped_on is not None  # noqa: S101 - filtered above, for mypy
+    for medication in medications:
+        if medication.stopped_on is None:
+            continue
         entries.append(
             TimelineEntry(
                 at=datetime.combine(medication.stopped_on, time.min, tzinfo=zone),
@@ -356,14 +382,20 @@ def _stops(patient: Patient) -> list[TimelineEntry]:
     return entries
 
 
-def patient_timeline(*, patient: Patient) -> list[TimelineEntry]:
+def patient_timeline(*, patient: Patient, own: _OwnRows | None = None) -> list[TimelineEntry]:
     """Everything recorded about the patient here and in the other apps, newest first.
 
-    Not audited on its own: the chart read that calls it is.
+    Not audited on its own: the chart read that calls it is. `own`: the patient's rows
+    the caller has read already (the chart).
     """
     from ketamine_clinic.patients.chart_sources import other_apps_timeline_entries
 
-    entries = [*_own_timeline(patient), *_stops(patient), *other_apps_timeline_entries(patient)]
+    own = own if own is not None else _own_rows(patient)
+    entries = [
+        *_own_timeline(patient, own),
+        *_stops(own.medications),
+        *other_apps_timeline_entries(patient),
+    ]
     return sorted(entries, key=lambda entry: entry.at, reverse=True)
 
 
@@ -373,7 +405,9 @@ def patient_chart(*, patient_id: int, by: User) -> PatientChart:
     Raises Patient.DoesNotExist (a 404 to the view) without an entry.
     """
     patient = patient_get(patient_id=patient_id, by=by)
-    allergies = list(patient.allergies.filter(entered_in_error_at__isnull=True))
+    own = _own_rows(patient)
+    allergies = [a for a in own.allergies if a.entered_in_error_at is None]
+    # Ordered by name in the database (its collation, as everywhere else names sort).
     medications = list(
         patient.medications.filter(entered_in_error_at__isnull=True).order_by(
             "name", "-recorded_at"
@@ -386,25 +420,18 @@ def patient_chart(*, patient_id: int, by: User) -> PatientChart:
         allergies=allergies,
         current_medications=[m for m in medications if m.stopped_on is None],
         past_medications=[m for m in medications if m.stopped_on is not None],
-        diagnoses=list(
-            patient.diagnoses.filter(entered_in_error_at__isnull=True).select_related("recorded_by")
-        ),
-        weights=list(
-            WeightMeasurement.objects.filter(
-                patient=patient, entered_in_error_at__isnull=True
-            ).select_related("measured_by")[:CHART_WEIGHTS_SHOWN]
-        ),
-        timeline=patient_timeline(patient=patient),
-        **_latest_reported_history(patient),
+        diagnoses=[d for d in own.diagnoses if d.entered_in_error_at is None],
+        weights=[w for w in own.weights if w.entered_in_error_at is None][:CHART_WEIGHTS_SHOWN],
+        timeline=patient_timeline(patient=patient, own=own),
+        **_latest_reported_history(own.histories[0] if own.histories else None),
     )
 
 
 _ANSWER_WORDS = {"yes": "Yes", "no": "No", "unsure": "Not sure"}
 
 
-def _latest_reported_history(patient: Patient) -> dict[str, Any]:
+def _latest_reported_history(latest: ReportedHistory | None) -> dict[str, Any]:
     """The latest report as (label, answer) rows in question order, answered ones only."""
-    latest = patient.reported_histories.first()
     if latest is None:
         return {"reported_history": [], "reported_history_at": None}
     rows = [
