@@ -517,6 +517,8 @@ def sample_array(text: str, separator: str) -> npt.NDArray[np.float64]:
     if values is not None:
         return values
     samples = samples_of(text.split(separator))
+    if None not in samples:
+        return np.array(samples, dtype=np.float64)
     return np.array([math.nan if v is None else v for v in samples], dtype=np.float64)
 
 
@@ -536,8 +538,7 @@ def fixed_point_samples(text: str, separator: str) -> npt.NDArray[np.float64] | 
     text's form, the points are dropped, the digits read as integers and divided by
     10**places. Exactly ``float(sample)``: the digits are an integer below 2**53 and
     10**places is exact, so the one division rounds correctly; what is stored is bit for
-    bit what the per-sample path stored. A negative zero (``-0.000``) goes to the slow
-    path, which keeps its sign."""
+    bit what the per-sample path stored, negative zeros (``-0.000``) included."""
     if len(separator) != 1 or separator in "0123456789.-":
         return None
     point = text.find(".")
@@ -558,9 +559,19 @@ def fixed_point_samples(text: str, separator: str) -> npt.NDArray[np.float64] | 
         values = np.fromstring(digits, dtype=np.int64, sep=separator)
     except ValueError:  # the form above leaves nothing numpy cannot read; defensive
         return None
+    result = values / (10.0**places) if places else values.astype(np.float64)
     if "-" in text and not values.all():
-        return None
-    return values / (10.0**places) if places else values.astype(np.float64)
+        _sign_negative_zeros(result, text, separator)
+    return result
+
+
+def _sign_negative_zeros(values: npt.NDArray[np.float64], text: str, separator: str) -> None:
+    """``-0.000`` read as an integer lost its sign; ``float`` keeps it (ECG baselines have
+    them often). Only the zero samples are looked at."""
+    parts = text.split(separator)
+    for index in np.flatnonzero(values == 0).tolist():
+        if parts[index].startswith("-"):
+            values[index] = -0.0
 
 
 @functools.cache
