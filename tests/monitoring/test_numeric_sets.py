@@ -10,7 +10,12 @@ import pytest
 
 from ketamine_clinic.accounts.models import User
 from ketamine_clinic.booking.models import Room
-from ketamine_clinic.monitoring.models import NumericSet, numeric_codes
+from ketamine_clinic.monitoring.models import (
+    NumericSet,
+    PackedNumeric,
+    numeric_codes,
+    pack_numerics,
+)
 from ketamine_clinic.monitoring.page_selectors import latest_numerics, latest_reading, visit_trends
 from ketamine_clinic.monitoring.selectors import ObservationFilter, observations_list
 from ketamine_clinic.monitoring.storage import DatabaseStorage
@@ -158,3 +163,37 @@ def test_the_latest_value_is_the_newest_by_its_own_time(stored: tuple[Room, Visi
     assert values[NIBP_SYSTOLIC] == (131.0, (T0 - timedelta(minutes=3)).isoformat())
     assert values[SPO2] == (98.0, (T0 + timedelta(minutes=1)).isoformat())
     assert latest_reading(visit, 999999) is None
+
+
+def test_a_long_history_is_read_in_time_order_up_to_the_limit(db: None) -> None:
+    """Past the point where the list stops reading sets early (every 1,000 sets), each
+    reading still comes in its own time's place: here every tenth set also carries a
+    reading 30 s older than the set."""
+    sets = []
+    for n in range(2_500):
+        at = T0 + timedelta(seconds=n)
+        rows: list[PackedNumeric] = [(HEART_RATE, "HR", Decimal(n), str(n), "bpm", at, "R", "")]
+        if n % 10 == 0:
+            rows.append(
+                (SPO2, "SpO2", Decimal(n), str(n), "%", at - timedelta(seconds=30), "R", "")
+            )
+        times = [row[5] for row in rows]
+        sets.append(
+            NumericSet(
+                message_id=n + 1, device_eui64=MONITOR, observed_at=at,
+                first_observed_at=min(times), codes=numeric_codes(r[0] for r in rows),
+                numerics=pack_numerics(rows, at),
+            )
+        )  # fmt: skip
+    NumericSet.objects.bulk_create(sets)
+    every = [
+        (T0 + timedelta(seconds=n - (30 if code == SPO2 else 0)), code, n)
+        for n in range(2_500)
+        for code in ((HEART_RATE, SPO2) if n % 10 == 0 else (HEART_RATE,))
+    ]
+    every.sort(key=lambda item: item[0])  # stable: at equal times, the earlier set first
+    for limit in (5, 1_200, 2_600):
+        got = observations_list(ObservationFilter(limit=limit), by=None)
+        assert [(r["observed_at"], r["code"], r["raw_value"]) for r in got] == [
+            (at.isoformat(), code, str(n)) for at, code, n in every[:limit]
+        ]
