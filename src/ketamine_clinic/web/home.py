@@ -66,7 +66,7 @@ def controlled_substance_figures() -> list[HomeFigure]:
     total_mg = sum((row.on_hand_mg for row in on_hand), Decimal("0.00"))
     awaiting = len(syringes_awaiting_account())
     discrepancies = len(unresolved_discrepancies())
-    warnings = expiry_warnings()
+    warnings = expiry_warnings(on_hand=on_hand)  # the stock just read: the ledger summed once
     expired = sum(1 for warning in warnings if warning.expired)
     if expired:
         expiry = HomeFigure(
