@@ -390,6 +390,7 @@ class BackendResult:
     phases: list[LoadPhase] = field(default_factory=list)
     acknowledged: int = 0
     stored: int = 0
+    on_a_visit: int = 0
     alarms: list[AlarmRun] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -437,9 +438,9 @@ def measure_backend(
             )
     finally:
         gateway.stop()
-    result.stored = int(
-        run_json([PY, str(BENCH_DIR / "gateway_setup.py"), "count"], env)["device_messages"]
-    )
+    counted = run_json([PY, str(BENCH_DIR / "gateway_setup.py"), "count"], env)
+    result.stored = int(counted["device_messages"])
+    result.on_a_visit = int(counted["on_a_visit"])
     log(f"{scratch.backend}: {result.acknowledged} acknowledged (AA), {result.stored} stored")
     if args.alarms > 0:
         measure_alarms(result, env, workdir, args, setup, tag)
@@ -832,7 +833,8 @@ def end_to_end_section(backend: BackendResult, args: argparse.Namespace) -> list
         "",
         f"Every ACK means stored: {backend.acknowledged:,} AA over the run, "
         f"{backend.stored:,} messages in the database afterwards: "
-        f"**{'equal' if same else 'DIFFERENT'}**.",
+        f"**{'equal' if same else 'DIFFERENT'}**; {backend.on_a_visit:,} of them placed on "
+        "the visit running in their device's room.",
         "",
     ]
     if backend.alarms:
