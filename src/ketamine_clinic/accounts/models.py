@@ -75,3 +75,13 @@ class RoleGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.role}"
+
+
+# The columns ``display_name`` reads: a list that names its actors (the chart's timeline)
+# loads these through ``QuerySet.only`` instead of every column of every user.
+DISPLAY_NAME_FIELDS = ("first_name", "last_name", "username", "credentials")
+
+
+def display_name_fields(relation: str) -> tuple[str, ...]:
+    """``DISPLAY_NAME_FIELDS`` through ``relation`` (``"by"`` -> ``"by__first_name"``, ...)."""
+    return tuple(f"{relation}__{name}" for name in DISPLAY_NAME_FIELDS)

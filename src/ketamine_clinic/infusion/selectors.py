@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import numpy as np
 from django.utils import timezone
 
+from ketamine_clinic.accounts.models import display_name_fields
 from ketamine_clinic.infusion.models import AdverseEvent, PumpEvent, SessionNote
 from ketamine_clinic.infusion.pump_state import (
     PumpEventKind,
@@ -166,7 +167,13 @@ def infusion_status(visit: Visit, *, now: datetime | None = None) -> InfusionSta
 
 def timeline_entries(patient: Patient) -> list[TimelineEntry]:
     entries: list[TimelineEntry] = []
-    for event in PumpEvent.objects.filter(visit__patient=patient).select_related("by"):
+    # Only the columns shown (see visits.selectors.timeline_entries).
+    events = (
+        PumpEvent.objects.filter(visit__patient=patient)
+        .select_related("by")
+        .only("at", "kind", "step", "rate_ml_per_h", "override_reason", *display_name_fields("by"))
+    )
+    for event in events:
         rate = f" at {event.rate_ml_per_h} mL/h" if event.rate_ml_per_h is not None else ""
         step = f" ({event.step})" if event.step else ""
         detail = f"soft limit overridden: {event.override_reason}" if event.override_reason else ""
@@ -187,7 +194,9 @@ def timeline_entries(patient: Patient) -> list[TimelineEntry]:
             detail=" · ".join(p for p in (adverse.description, adverse.intervention) if p),
             actor=adverse.by.display_name,
         )
-        for adverse in AdverseEvent.objects.filter(visit__patient=patient).select_related("by")
+        for adverse in AdverseEvent.objects.filter(visit__patient=patient)
+        .select_related("by")
+        .only("at", "kind", "description", "intervention", *display_name_fields("by"))
     )
     entries.extend(
         TimelineEntry(
@@ -197,6 +206,8 @@ def timeline_entries(patient: Patient) -> list[TimelineEntry]:
             detail=note.text,
             actor=note.by.display_name,
         )
-        for note in SessionNote.objects.filter(visit__patient=patient).select_related("by")
+        for note in SessionNote.objects.filter(visit__patient=patient)
+        .select_related("by")
+        .only("at", "kind", "text", *display_name_fields("by"))
     )
     return entries

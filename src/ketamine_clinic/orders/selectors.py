@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import ROUND_CEILING, Decimal
 
+from ketamine_clinic.accounts.models import display_name_fields
 from ketamine_clinic.orders.models import InfusionOrder, SyringePreparation
 from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.patients.timeline_types import TimelineEntry
@@ -54,7 +55,15 @@ def infusion_start_problems(visit: Visit, *, from_state: str) -> list[str]:
 def timeline_entries(patient: Patient) -> list[TimelineEntry]:
     """Orders, syringes and verifications on the chart."""
     entries: list[TimelineEntry] = []
-    orders = InfusionOrder.objects.filter(visit__patient=patient).select_related("ordered_by")
+    # Only the columns shown (see visits.selectors.timeline_entries).
+    orders = (
+        InfusionOrder.objects.filter(visit__patient=patient)
+        .select_related("ordered_by")
+        .only(
+            "ordered_at", "plan", "weight_kg", "concentration_mg_per_ml", "override_reason",
+            "dose_mg_per_kg", "duration_min", *display_name_fields("ordered_by"),
+        )
+    )  # fmt: skip
     for order in orders:
         plan = order.plan
         detail = (
@@ -72,9 +81,14 @@ def timeline_entries(patient: Patient) -> list[TimelineEntry]:
                 actor=order.ordered_by.display_name,
             )
         )
-    preparations = SyringePreparation.objects.filter(order__visit__patient=patient).select_related(
-        "prepared_by", "verification__verified_by"
-    )
+    preparations = (
+        SyringePreparation.objects.filter(order__visit__patient=patient)
+        .select_related("prepared_by", "verification__verified_by")
+        .only(
+            "prepared_at", "vial_lots", *display_name_fields("prepared_by"),
+            "verification__verified_at", *display_name_fields("verification__verified_by"),
+        )
+    )  # fmt: skip
     for preparation in preparations:
         entries.append(
             TimelineEntry(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from ketamine_clinic.accounts.models import display_name_fields
 from ketamine_clinic.courses.models import Course
 from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.patients.timeline_types import TimelineEntry
@@ -39,7 +40,17 @@ def _local_text(visit: Visit) -> str:
 def timeline_entries(patient: Patient) -> list[TimelineEntry]:
     """Visits on the chart: each booking, each change of state, each check override."""
     entries: list[TimelineEntry] = []
-    visits = Visit.objects.filter(patient=patient).select_related("course", "created_by", "room")
+    # Only the columns the entries show (``display_name_fields`` for the actors): the chart
+    # asks for every visit, transition and override of the patient, and building whole
+    # rows of visits, courses and users was most of its timeline's time.
+    visits = (
+        Visit.objects.filter(patient=patient)
+        .select_related("course", "created_by", "room")
+        .only(
+            "created_at", "scheduled_start", "planned_infusion_min", "number_in_course",
+            "course__protocol", "room__name", *display_name_fields("created_by"),
+        )
+    )  # fmt: skip
     for visit in visits:
         room = f", {visit.room.name}" if visit.room is not None else ""
         entries.append(
@@ -51,9 +62,14 @@ def timeline_entries(patient: Patient) -> list[TimelineEntry]:
                 actor=visit.created_by.display_name if visit.created_by else None,
             )
         )
-    transitions = VisitTransition.objects.filter(visit__patient=patient).select_related(
-        "visit__course", "by"
-    )
+    transitions = (
+        VisitTransition.objects.filter(visit__patient=patient)
+        .select_related("visit__course", "by")
+        .only(
+            "at", "to_state", "reason", "dose_given_mg", "visit__number_in_course",
+            "visit__course__protocol", *display_name_fields("by"),
+        )
+    )  # fmt: skip
     for change in transitions:
         detail = change.reason
         if change.dose_given_mg is not None:
@@ -67,9 +83,14 @@ def timeline_entries(patient: Patient) -> list[TimelineEntry]:
                 actor=change.by.display_name,
             )
         )
-    overrides = CheckOverride.objects.filter(visit__patient=patient).select_related(
-        "visit__course", "recorded_by"
-    )
+    overrides = (
+        CheckOverride.objects.filter(visit__patient=patient)
+        .select_related("visit__course", "recorded_by")
+        .only(
+            "recorded_at", "check_key", "check_message", "reason", "visit__number_in_course",
+            "visit__course__protocol", *display_name_fields("recorded_by"),
+        )
+    )  # fmt: skip
     for override in overrides:
         definition = DEFAULT_CHECKS.get(override.check_key)
         label = definition.label if definition else override.check_key
