@@ -10,6 +10,7 @@ import re
 import pytest
 from django.conf import settings
 
+from ketamine_clinic.monitoring import gateway_processes
 from ketamine_clinic.monitoring.gateway_processes import WorkerPool, WorkerStartFailed, _Worker
 from ketamine_clinic.monitoring.gateway_runtime import default_processes, default_writers
 from tests.cli.conftest import run_main
@@ -78,3 +79,28 @@ def test_a_worker_that_does_not_get_to_listening_stops_the_start(
 
     with pytest.raises(WorkerStartFailed, match=re.escape(reason)):
         asyncio.run(wait())
+
+
+def test_a_worker_waits_for_a_primary_that_falls_behind_instead_of_piling_up_inputs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(gateway_processes, "MAX_BATCHES_FOR_THE_PRIMARY", 3)
+    primary_end, worker_end = multiprocessing.Pipe()
+    sender = gateway_processes._InputSender(worker_end)
+    sender.start()
+    batch = ["x" * 100_000]  # a few of these fill the pipe, then the queue
+
+    async def run() -> None:
+        sent = 0
+        with pytest.raises(TimeoutError):
+            while True:
+                await asyncio.wait_for(sender.send(batch), 0.5)
+                sent += 1
+        assert 3 <= sent <= 40  # the queue's 3 plus what the pipe's buffer took
+        received = [primary_end.recv() for _ in range(sent)]  # the primary catches up
+        await asyncio.wait_for(sender.send(batch), 2)  # and the worker goes on
+        assert received == [batch] * sent
+        assert primary_end.recv() == batch  # nothing dropped, in order
+
+    asyncio.run(run())
+    sender.close()

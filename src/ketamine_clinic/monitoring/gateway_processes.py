@@ -114,10 +114,15 @@ def _watch_parent(conn: Connection, loop: asyncio.AbstractEventLoop, stop: async
         loop.call_soon_threadsafe(stop.set)
 
 
+# Committed batches a worker holds for the primary before its after-commit hook waits:
+# then the gateway's own hook backlog fills and its writer waits, so a primary that falls
+# behind slows the worker's ACKs instead of growing its memory or dropping alarm inputs.
+MAX_BATCHES_FOR_THE_PRIMARY: Final = 1000
+
+
 class _InputSender:
-    """Sends the engine's inputs to the primary on a thread of its own, so a slow primary
-    never blocks a worker's event loop (the queue is bounded by the gateway's own hook
-    backlog: the hook awaits nothing here)."""
+    """Sends the engine's inputs to the primary on a thread of its own, so the pipe's
+    writes never block a worker's event loop."""
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -132,6 +137,8 @@ class _InputSender:
     async def send(self, inputs: Sequence[Any]) -> None:
         if not inputs:
             return
+        while len(self._queue) >= MAX_BATCHES_FOR_THE_PRIMARY and self._thread.is_alive():
+            await asyncio.sleep(0.01)
         with self._ready:
             self._queue.append(list(inputs))
             self._ready.notify()
