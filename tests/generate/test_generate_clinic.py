@@ -281,7 +281,9 @@ def test_the_planner_has_statistics_for_the_generated_tables(
     visit's syringes."""
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
-            cursor.execute("SELECT DISTINCT tbl FROM sqlite_stat1 WHERE tbl = 'inventory_stockentry'")
+            cursor.execute(
+                "SELECT DISTINCT tbl FROM sqlite_stat1 WHERE tbl = 'inventory_stockentry'"
+            )
         else:
             cursor.execute(
                 "SELECT relname FROM pg_class WHERE relname = 'inventory_stockentry' "
