@@ -73,20 +73,26 @@ def scratch_db(tmp_path: Path) -> Iterator[ScratchDatabase]:
         conn.execute(f'CREATE DATABASE "{name}"')
     db = ScratchDatabase(_with_database(TEST_POSTGRES_URL, name), name, admin)
     try:
-        migrate = subprocess.run(
-            [sys.executable, "-m", "ketamine_clinic", "migrate"],
-            env=_env(db.url, tmp_path),
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert migrate.returncode == 0, migrate.stderr
+        run_in(db, tmp_path, [sys.executable, "-m", "ketamine_clinic", "migrate"], timeout_s=300)
         yield db
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run_in(db: ScratchDatabase, tmp_path: Path, argv: list[str], *, timeout_s: float) -> str:
+    """Run one of the project's commands on the scratch database; its output."""
+    done = subprocess.run(  # noqa: S603 - the project's own commands
+        argv,
+        env=_env(db.url, tmp_path),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
 
 
 def _env(database_url: str, tmp_path: Path) -> dict[str, str]:

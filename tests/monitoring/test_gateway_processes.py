@@ -17,7 +17,6 @@ import os
 import pickle
 import re
 import signal
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -36,9 +35,9 @@ from tests.monitoring.test_gateway_faults import (
     REPO,
     GatewayProcess,
     ScratchDatabase,
-    _env,
     _free_port,
     _messages,
+    run_in,
     scratch_db,  # noqa: F401 - the fixture
 )
 from tests.monitoring.test_gateway_faults import (
@@ -50,17 +49,11 @@ ROOMS = 12
 
 
 def _set_up_rooms(db: ScratchDatabase, tmp_path: Path) -> None:
-    done = subprocess.run(  # noqa: S603 - the project's own script
-        [sys.executable, str(REPO / "bench" / "gateway_setup.py"), "setup", "--rooms", str(ROOMS)],
-        env=_env(db.url, tmp_path),
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    script = str(REPO / "bench" / "gateway_setup.py")
+    out = run_in(
+        db, tmp_path, [sys.executable, script, "setup", "--rooms", str(ROOMS)], timeout_s=120
     )
-    assert done.returncode == 0, done.stderr
-    assert len(json.loads(done.stdout)["room_ids"]) == ROOMS
+    assert len(json.loads(out)["room_ids"]) == ROOMS
 
 
 def _occlusion(room_number: int) -> str:
