@@ -418,6 +418,14 @@ def measure_backend(
     try:
         plan = [(f"unpaced, {m} connections", m, 0.0) for m in args.connections]
         plan.append((f"paced {args.rate:g} msg/s each, {rooms} connections", rooms, args.rate))
+        if scratch.backend == "PostgreSQL":
+            # Both floors at once: the sustained rate, offered by the floor's connections
+            # at their own pace (not faster as ACKs come back), with its ACK tail.
+            each = FLOOR_PG_MSGS_PER_S / FLOOR_CONNECTIONS
+            plan.append((
+                f"paced {each:g} msg/s each, {FLOOR_CONNECTIONS} connections "
+                f"({FLOOR_PG_MSGS_PER_S:,.0f} msg/s offered)", FLOOR_CONNECTIONS, each,
+            ))  # fmt: skip
         for n, (label, m, rate) in enumerate(plan):
             log(f"{scratch.backend}: {label}, {args.seconds:g} s ...")
             cpu0, db0 = gateway.cpu_s(), database_cpu_s(scratch)

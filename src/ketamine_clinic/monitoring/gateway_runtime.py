@@ -27,6 +27,7 @@ from ketamine_clinic.monitoring.alarm_runtime import AlarmInput, AlarmRuntime, a
 from ketamine_clinic.monitoring.gateway_processes import WorkerPool
 from ketamine_clinic.monitoring.publisher import LivePublisher, RoomDirectory
 from ketamine_clinic.monitoring.pump_programs import pump_interlock_pause
+from ketamine_clinic.monitoring.sqlite_writer import WalCheckpointer
 from ketamine_clinic.monitoring.storage import DatabaseStorage
 
 log = logging.getLogger("ketamine_clinic.monitoring.gateway")
@@ -105,6 +106,7 @@ class ClinicGateway:
             )
             alarms = self.alarms.observe
         self._alarm_feed = alarms
+        self.checkpointer = WalCheckpointer()  # on SQLite: no commit waits for a checkpoint
         self.gateway = Gateway(
             DatabaseStorage(),
             local_zone=ZoneInfo(settings.TIME_ZONE),
@@ -118,6 +120,7 @@ class ClinicGateway:
         await self._alarm_feed(alarm_inputs(items, results))
 
     async def start(self, host: str, port: int, *, reuse_port: bool = False) -> int:
+        self.checkpointer.start()
         if self.alarms is not None:
             await self.alarms.start()
         await self.gateway.start(host, port, reuse_port=reuse_port)
@@ -127,6 +130,7 @@ class ClinicGateway:
         await self.gateway.close()
         if self.alarms is not None:
             await self.alarms.close()
+        await asyncio.to_thread(self.checkpointer.stop)
 
 
 def default_processes() -> int:

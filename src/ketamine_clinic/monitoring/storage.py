@@ -40,6 +40,7 @@ from ketamine_clinic.monitoring.models import (
     numeric_codes,
     pack_numerics,
 )
+from ketamine_clinic.monitoring.sqlite_writer import one_writer
 from ketamine_clinic.visits.models import Visit
 
 log = logging.getLogger("ketamine_clinic.monitoring.storage")
@@ -199,13 +200,13 @@ class DatabaseStorage:
 
     def store_batch(self, batch: Sequence[Inbound]) -> list[StoreResult]:
         _reconnect_if_broken()
-        with transaction.atomic():
+        with one_writer(), transaction.atomic():
             return self._store(batch)
 
     def store_one(self, item: Inbound) -> StoreResult:
         _reconnect_if_broken()
         try:
-            with transaction.atomic():
+            with one_writer(), transaction.atomic():
                 return self._store([item])[0]
         except IntegrityError:
             # Another writer stored the same message between our check and our insert.
