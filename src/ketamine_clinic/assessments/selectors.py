@@ -19,6 +19,7 @@ from ketamine_clinic.assessments.models import QuestionnaireResponse, RiskFlag
 from ketamine_clinic.audit.enums import AuditAction
 from ketamine_clinic.audit.services import audit_record
 from ketamine_clinic.instruments.definitions import all_instruments, get_instrument
+from ketamine_clinic.patients.chart_rows import shared_rows
 from ketamine_clinic.patients.timeline_types import TimelineEntry
 
 if TYPE_CHECKING:
@@ -76,11 +77,32 @@ def _current(patient: Patient) -> QuerySet[QuestionnaireResponse]:
     return QuestionnaireResponse.objects.filter(patient=patient, corrected_by__isnull=True)
 
 
+def patient_responses(patient: Patient) -> list[QuestionnaireResponse]:
+    """Every response of the patient, corrected ones included, newest first, with who
+    entered it: one read per chart (``chart_rows``) for the timeline, the scores panel
+    and the trajectories, which each used to read the table themselves."""
+    return shared_rows(
+        patient,
+        "assessments.responses",
+        lambda: list(
+            QuestionnaireResponse.objects.filter(patient=patient).select_related("entered_by")
+        ),
+    )
+
+
+def current_responses(patient: Patient) -> list[QuestionnaireResponse]:
+    """The patient's responses that no later one corrects (as ``_current``), oldest first."""
+    responses = patient_responses(patient)
+    corrected = {r.corrects_id for r in responses if r.corrects_id is not None}
+    current = [r for r in responses if r.pk not in corrected]
+    return sorted(current, key=lambda r: (r.taken_at, r.pk))
+
+
 def score_histories(patient: Patient) -> dict[str, list[QuestionnaireResponse]]:
     """Every instrument's current responses, oldest first, in one read (the chart shows
     them all; a query per instrument was most of its questionnaire reads)."""
     found: dict[str, list[QuestionnaireResponse]] = {}
-    for response in _current(patient).select_related("entered_by").order_by("taken_at", "id"):
+    for response in current_responses(patient):
         found.setdefault(response.instrument_key, []).append(response)
     return found
 
@@ -116,12 +138,29 @@ def score_history(patient: Patient, instrument_key: str) -> list[QuestionnaireRe
 
 def open_risk_flags(patient: Patient | None = None) -> list[RiskFlag]:
     """Open risk flags, oldest first (the review queue); one patient's, or everyone's."""
+    if patient is not None:
+        return [flag for flag in patient_risk_flags(patient) if flag.status == RiskFlagStatus.OPEN]
     flags = RiskFlag.objects.filter(status=RiskFlagStatus.OPEN).select_related(
         "patient", "response"
     )
-    if patient is not None:
-        flags = flags.filter(patient=patient)
     return list(flags.order_by("raised_at", "id"))
+
+
+def patient_risk_flags(patient: Patient) -> list[RiskFlag]:
+    """Every risk flag of the patient, oldest first, with its response and assessor: one
+    read per chart for the banner and the timeline."""
+
+    def load() -> list[RiskFlag]:
+        flags = list(
+            RiskFlag.objects.filter(patient=patient)
+            .select_related("response", "assessed_by")
+            .order_by("raised_at", "id")
+        )
+        for flag in flags:
+            flag.patient = patient  # the caller's row: no join, no query per flag
+        return flags
+
+    return shared_rows(patient, "assessments.risk_flags", load)
 
 
 def infusion_blocked_by_risk(patient: Patient) -> bool:
@@ -188,8 +227,7 @@ def timeline_entries(patient: Patient) -> list[TimelineEntry]:
     """Questionnaires completed, risk flags raised and risk assessments, for the chart."""
     instruments = all_instruments()
     entries: list[TimelineEntry] = []
-    responses = QuestionnaireResponse.objects.filter(patient=patient).select_related("entered_by")
-    for response in responses:
+    for response in patient_responses(patient):
         instrument = instruments.get(response.instrument_key)
         short_name = instrument.short_name if instrument else response.instrument_key
         detail = f"definition {response.instrument_version}"
@@ -204,8 +242,7 @@ def timeline_entries(patient: Patient) -> list[TimelineEntry]:
                 actor=_actor(response),
             )
         )
-    flags = RiskFlag.objects.filter(patient=patient).select_related("response", "assessed_by")
-    for flag in flags:
+    for flag in patient_risk_flags(patient):
         instrument = instruments.get(flag.response.instrument_key)
         short_name = instrument.short_name if instrument else flag.response.instrument_key
         entries.append(

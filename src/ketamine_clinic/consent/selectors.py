@@ -15,6 +15,7 @@ from ketamine_clinic.audit.services import audit_record
 from ketamine_clinic.consent.data import TREATMENT_CONSENT_KEY
 from ketamine_clinic.consent.enums import SignatureChannel
 from ketamine_clinic.consent.models import ConsentDocument, ConsentSignature, ConsentWithdrawal
+from ketamine_clinic.patients.chart_rows import chart_rows_active, shared_rows
 from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.patients.timeline_types import TimelineEntry
 
@@ -47,6 +48,8 @@ def current_consent(patient: Patient, key: str = TREATMENT_CONSENT_KEY) -> Conse
     document = current_document(key)
     if document is None:
         return None
+    if chart_rows_active():
+        return _current_consent_from_rows(patient, document, key)
     latest = (
         ConsentSignature.objects.filter(patient=patient, document=document)
         .select_related("document")
@@ -61,6 +64,20 @@ def current_consent(patient: Patient, key: str = TREATMENT_CONSENT_KEY) -> Conse
     return None if withdrawn else latest
 
 
+def _current_consent_from_rows(
+    patient: Patient, document: ConsentDocument, key: str
+) -> ConsentSignature | None:
+    """``current_consent`` from the rows the chart's timeline reads anyway (the same
+    answer: both lists are newest first), rather than two more queries."""
+    latest = next((s for s in signatures_of(patient) if s.document_id == document.pk), None)
+    if latest is None:
+        return None
+    withdrawn = any(
+        w.key == key and w.recorded_at >= latest.signed_at for w in withdrawals_of(patient)
+    )
+    return None if withdrawn else latest
+
+
 def needs_consent(patient: Patient, key: str = TREATMENT_CONSENT_KEY) -> bool:
     """True when the patient has not signed the current version: no infusion until they do.
 
@@ -72,20 +89,28 @@ def needs_consent(patient: Patient, key: str = TREATMENT_CONSENT_KEY) -> bool:
 
 def signatures_of(patient: Patient) -> list[ConsentSignature]:
     """The patient's signatures, newest first (not audited: callers read the chart)."""
-    return list(
-        ConsentSignature.objects.filter(patient=patient)
-        .select_related("document", "witness")
-        .defer("signature_png")
-        .order_by("-signed_at", "-id")
+    return shared_rows(
+        patient,
+        "consent.signatures",
+        lambda: list(
+            ConsentSignature.objects.filter(patient=patient)
+            .select_related("document", "witness")
+            .defer("signature_png")
+            .order_by("-signed_at", "-id")
+        ),
     )
 
 
 def withdrawals_of(patient: Patient) -> list[ConsentWithdrawal]:
     """The patient's withdrawals of consent, newest first."""
-    return list(
-        ConsentWithdrawal.objects.filter(patient=patient)
-        .select_related("recorded_by", "signature__document")
-        .order_by("-recorded_at", "-id")
+    return shared_rows(
+        patient,
+        "consent.withdrawals",
+        lambda: list(
+            ConsentWithdrawal.objects.filter(patient=patient)
+            .select_related("recorded_by", "signature__document")
+            .order_by("-recorded_at", "-id")
+        ),
     )
 
 

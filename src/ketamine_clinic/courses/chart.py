@@ -8,9 +8,11 @@ audited here: the chart read that draws the panel writes the one READ entry.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db.models import Count
 from django.urls import NoReverseMatch, resolve, reverse
 
 from ketamine_clinic.access.policy import declared_policy
@@ -20,11 +22,15 @@ from ketamine_clinic.courses.models import Course
 from ketamine_clinic.courses.policies import COURSE_DECIDING
 from ketamine_clinic.courses.protocols import InvalidProtocol
 from ketamine_clinic.courses.protocols_data import PROTOCOLS, protocol_for
-from ketamine_clinic.courses.selectors import CourseProgress, course_progress
+from ketamine_clinic.courses.selectors import (
+    CourseProgress,
+    course_progress,
+    patient_courses_rows,
+)
 from ketamine_clinic.courses.services import COURSE_REASON_MAX_LENGTH
 from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.visits.enums import VisitState
-from ketamine_clinic.visits.selectors import visits_holding_a_number
+from ketamine_clinic.visits.models import Visit
 
 # The booking app's planning page for a course ("Plan the visits").
 COURSE_PLAN_URL_NAME = "booking:course_plan"
@@ -80,18 +86,29 @@ def _plan_url(course: Course, user: User) -> str | None:
     return url if policy is not None and policy.allows(user) else None
 
 
+def _discharged_counts(courses: list[Course]) -> Counter[int]:
+    """Per course, its visits discharged (as ``course_progress`` counts "done": a discharged
+    visit always holds its number), in one query rather than one per course."""
+    if not courses:
+        return Counter()
+    counts = (
+        Visit.objects.filter(course__in=courses, state=VisitState.DISCHARGED)
+        .values("course_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return Counter({row["course_id"]: row["n"] for row in counts})
+
+
 def course_panel(patient: Patient, user: User, *, now: datetime | None = None) -> CoursePanel:
     """The patient's active course with its progress, and their ended courses, newest first."""
-    courses = list(Course.objects.filter(patient=patient).select_related("ended_by"))
+    courses = patient_courses_rows(patient)
     active = next((c for c in courses if c.status == CourseStatus.ACTIVE), None)
+    ended = [c for c in courses if c.status in (CourseStatus.COMPLETED, CourseStatus.STOPPED)]
+    given = _discharged_counts(ended)
     past = [
-        PastCourse(
-            course=course,
-            protocol_label=protocol_label(course),
-            given=visits_holding_a_number(course).filter(state=VisitState.DISCHARGED).count(),
-        )
-        for course in courses
-        if course.status in (CourseStatus.COMPLETED, CourseStatus.STOPPED)
+        PastCourse(course=course, protocol_label=protocol_label(course), given=given[course.pk])
+        for course in ended
     ]
     return CoursePanel(
         progress=course_progress(active, now=now) if active is not None else None,

@@ -11,11 +11,12 @@ from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
-from ketamine_clinic.assessments.models import QuestionnaireResponse
+from ketamine_clinic.assessments.selectors import current_responses
 from ketamine_clinic.courses.enums import CourseStatus
 from ketamine_clinic.courses.models import Course
 from ketamine_clinic.courses.protocols_data import DEFAULT_PROTOCOL_KEY, protocol_for
 from ketamine_clinic.instruments.definitions import all_instruments
+from ketamine_clinic.patients.chart_rows import shared_rows
 from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.patients.timeline_types import TimelineEntry
 from ketamine_clinic.pharmacology.titration import TitrationStep
@@ -68,10 +69,7 @@ def _clinic_date(moment: datetime) -> date:
 def _scores_by_day(patient: Patient) -> dict[date, list[DayScore]]:
     instruments = all_instruments()
     found: dict[date, list[DayScore]] = {}
-    responses = QuestionnaireResponse.objects.filter(
-        patient=patient, corrected_by__isnull=True
-    ).order_by("taken_at", "id")
-    for response in responses:
+    for response in current_responses(patient):  # shared with the chart's other panels
         instrument = instruments.get(response.instrument_key)
         found.setdefault(_clinic_date(response.taken_at), []).append(
             DayScore(
@@ -145,10 +143,25 @@ def active_course(patient: Patient) -> Course | None:
     return Course.objects.filter(patient=patient, status=CourseStatus.ACTIVE).first()
 
 
+def patient_courses_rows(patient: Patient) -> list[Course]:
+    """Every course of the patient, newest first, with who started and ended it: one read
+    per chart for the timeline, the course card and the trajectories."""
+
+    def load() -> list[Course]:
+        courses = list(
+            Course.objects.filter(patient=patient).select_related("created_by", "ended_by")
+        )
+        for course in courses:
+            course.patient = patient  # the caller's row (course_progress reads it)
+        return courses
+
+    return shared_rows(patient, "courses.courses", load)
+
+
 def course_timeline_entries(patient: Patient) -> list[TimelineEntry]:
     """Courses on the chart: each start and each end (completed, or stopped and why)."""
     entries: list[TimelineEntry] = []
-    for course in Course.objects.filter(patient=patient).select_related("created_by", "ended_by"):
+    for course in patient_courses_rows(patient):
         entries.append(
             TimelineEntry(
                 at=course.started_at or course.created_at,

@@ -28,8 +28,9 @@ from typing import Final
 from django.utils import timezone
 
 from ketamine_clinic.assessments.models import QuestionnaireResponse
+from ketamine_clinic.assessments.selectors import current_responses
 from ketamine_clinic.courses.chart import protocol_label
-from ketamine_clinic.courses.models import Course
+from ketamine_clinic.courses.selectors import patient_courses_rows
 from ketamine_clinic.infusion.models import AdverseEvent, AdverseEventKind
 from ketamine_clinic.infusion.selectors import delivered_doses
 from ketamine_clinic.instruments.definitions import Band, Instrument, Rater, all_instruments
@@ -260,10 +261,10 @@ def patient_courses(
     """The patient's started courses, oldest first, each with its started infusions, and
     the boosters (infusions started outside a course)."""
     moment = now or timezone.now()
-    courses = list(
-        Course.objects.filter(patient=patient, started_at__isnull=False).order_by(
-            "started_at", "id"
-        )
+    # The patient's courses, read once per chart (courses.selectors.patient_courses_rows).
+    courses = sorted(
+        (course for course in patient_courses_rows(patient) if course.started_at is not None),
+        key=lambda course: (course.started_at, course.pk),
     )
     visits = list(
         Visit.objects.filter(patient=patient, infusion_started_at__isnull=False).order_by(
@@ -464,16 +465,11 @@ def patient_trajectories(patient: Patient, *, now: datetime | None = None) -> Pa
     judged = started[-1] if started else None
     instruments = trajectory_instruments()
     by_key: dict[str, list[QuestionnaireResponse]] = defaultdict(list)
-    # As assessments.selectors._current: a corrected response gives way to its correction.
-    responses = QuestionnaireResponse.objects.filter(
-        patient=patient,
-        corrected_by__isnull=True,
-        valid=True,
-        total__isnull=False,
-        instrument_key__in=[instrument.key for instrument in instruments],
-    ).order_by("taken_at", "id")
-    for response in responses:
-        by_key[response.instrument_key].append(response)
+    keys = {instrument.key for instrument in instruments}
+    # A corrected response gives way to its correction; the chart has read them already.
+    for response in current_responses(patient):
+        if response.valid and response.total is not None and response.instrument_key in keys:
+            by_key[response.instrument_key].append(response)
     return PatientTrajectories(
         patient=patient,
         courses=tuple(courses),

@@ -22,6 +22,7 @@ from ketamine_clinic.access.policy import access, declared_policy, staff_user
 from ketamine_clinic.accounts.models import User
 from ketamine_clinic.patients import forms as patient_forms
 from ketamine_clinic.patients.chart_panels import consent_glance, course_panel, scores_panel
+from ketamine_clinic.patients.chart_rows import chart_rows_scope
 from ketamine_clinic.patients.models import (
     Allergy,
     ChartItem,
@@ -115,32 +116,34 @@ def _allowed(user: User, url: str) -> bool:
 def patient_chart_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     """The chart: the summary a nurse needs at a glance, scores, and the timeline."""
     user = staff_user(request)
-    try:
-        chart = patient_chart(patient_id=patient_id, by=user)
-    except Patient.DoesNotExist:
-        raise Http404("No such patient") from None
-    return render(
-        request,
-        "patients/chart.html",
-        {
-            "chart": chart,
-            "patient": chart.patient,
-            "scores": scores_panel(chart.patient),
-            "consent": consent_glance(chart.patient),
-            "course": course_panel(chart.patient, user),
-            "can": {
-                "register": REGISTRATION.allows(user),
-                "record": CLINICAL_RECORDING.allows(user),
-                "diagnose": DIAGNOSING.allows(user),
-                # Pages of other apps: asked of their own declared policies, as the menu does.
-                "tablet": _allowed(user, reverse("intake:open", args=[chart.patient.pk])),
-                "consent": _allowed(user, reverse("consent:patient", args=[chart.patient.pk])),
-                "alarm_limits": _allowed(
-                    user, reverse("monitoring:alarm_limits", args=[chart.patient.pk])
-                ),
+    # One chart's providers share what they read (chart_rows): each table is read once.
+    with chart_rows_scope():
+        try:
+            chart = patient_chart(patient_id=patient_id, by=user)
+        except Patient.DoesNotExist:
+            raise Http404("No such patient") from None
+        return render(
+            request,
+            "patients/chart.html",
+            {
+                "chart": chart,
+                "patient": chart.patient,
+                "scores": scores_panel(chart.patient),
+                "consent": consent_glance(chart.patient),
+                "course": course_panel(chart.patient, user),
+                "can": {
+                    "register": REGISTRATION.allows(user),
+                    "record": CLINICAL_RECORDING.allows(user),
+                    "diagnose": DIAGNOSING.allows(user),
+                    # Pages of other apps: asked of their own declared policies, as the menu does.
+                    "tablet": _allowed(user, reverse("intake:open", args=[patient_id])),
+                    "consent": _allowed(user, reverse("consent:patient", args=[patient_id])),
+                    "alarm_limits": _allowed(
+                        user, reverse("monitoring:alarm_limits", args=[chart.patient.pk])
+                    ),
+                },
             },
-        },
-    )
+        )
 
 
 # ---- forms on a patient -----------------------------------------------------------------
