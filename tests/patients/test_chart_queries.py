@@ -27,14 +27,19 @@ from tests.conftest import client_for
 pytestmark = pytest.mark.django_db
 
 TODAY = date(2026, 3, 10)
-# The session and the user (3), the patient and its audited read (6 with the
-# transaction), the registry's own rows (8), then one read per table of the other apps.
-CHART_QUERIES = 45
+# The session and the user (3), the patient with its people and the audited read (6 with
+# the transaction), the registry's own rows (6), then one read per table of the other apps.
+CHART_QUERIES = 37
 # Read by more than one of the chart's providers, so read once and shared.
 SHARED_TABLES = (
     "assessments_questionnaireresponse",
     "assessments_riskflag",
     "courses_course",
+    "visits_visit",
+    "orders_infusionorder",
+    "infusion_pumpevent",
+    "infusion_adverseevent",
+    "patients_medication",
     "consent_consentsignature",
     "consent_consentwithdrawal",
 )

@@ -12,7 +12,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count
 from django.urls import NoReverseMatch, resolve, reverse
 
 from ketamine_clinic.access.policy import declared_policy
@@ -30,7 +29,7 @@ from ketamine_clinic.courses.selectors import (
 from ketamine_clinic.courses.services import COURSE_REASON_MAX_LENGTH
 from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.visits.enums import VisitState
-from ketamine_clinic.visits.models import Visit
+from ketamine_clinic.visits.selectors import chart_visits
 
 # The booking app's planning page for a course ("Plan the visits").
 COURSE_PLAN_URL_NAME = "booking:course_plan"
@@ -86,18 +85,16 @@ def _plan_url(course: Course, user: User) -> str | None:
     return url if policy is not None and policy.allows(user) else None
 
 
-def _discharged_counts(courses: list[Course]) -> Counter[int]:
+def _discharged_counts(patient: Patient, courses: list[Course]) -> Counter[int]:
     """Per course, its visits discharged (as ``course_progress`` counts "done": a discharged
-    visit always holds its number), in one query rather than one per course."""
-    if not courses:
-        return Counter()
-    counts = (
-        Visit.objects.filter(course__in=courses, state=VisitState.DISCHARGED)
-        .values("course_id")
-        .annotate(n=Count("id"))
-        .order_by()
+    visit always holds its number), from the visits the chart's timeline reads anyway
+    rather than a query per course."""
+    ids = {course.pk for course in courses}
+    return Counter(
+        visit.course_id
+        for visit in chart_visits(patient)
+        if visit.state == VisitState.DISCHARGED and visit.course_id in ids
     )
-    return Counter({row["course_id"]: row["n"] for row in counts})
 
 
 def course_panel(patient: Patient, user: User, *, now: datetime | None = None) -> CoursePanel:
@@ -105,7 +102,7 @@ def course_panel(patient: Patient, user: User, *, now: datetime | None = None) -
     courses = patient_courses_rows(patient)
     active = next((c for c in courses if c.status == CourseStatus.ACTIVE), None)
     ended = [c for c in courses if c.status in (CourseStatus.COMPLETED, CourseStatus.STOPPED)]
-    given = _discharged_counts(ended)
+    given = _discharged_counts(patient, ended)
     past = [
         PastCourse(course=course, protocol_label=protocol_label(course), given=given[course.pk])
         for course in ended

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,7 +20,8 @@ from ketamine_clinic.infusion.pump_state import (
     pump_state,
 )
 from ketamine_clinic.orders.models import InfusionOrder
-from ketamine_clinic.orders.selectors import current_order
+from ketamine_clinic.orders.selectors import chart_orders, current_order
+from ketamine_clinic.patients.chart_rows import shared_rows
 from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.patients.timeline_types import TimelineEntry
 from ketamine_clinic.pharmacology.models import get_model
@@ -80,19 +81,45 @@ def delivered_doses(
     """``delivered_dose`` for many visits in two queries (a chart or report lists a course's
     infusions); a visit without an order has no entry."""
     ids = [visit.pk for visit in visits]
-    orders: dict[int, InfusionOrder] = {}
+    return _doses(
+        InfusionOrder.objects.filter(visit_id__in=ids).order_by("ordered_at", "id"),
+        PumpEvent.objects.filter(visit_id__in=ids).order_by("at", "id"),
+        now,
+    )
+
+
+def patient_delivered_doses(
+    patient: Patient, visits: Sequence[Visit], *, now: datetime | None = None
+) -> dict[int, DeliveredDose]:
+    """``delivered_doses`` of the patient's ``visits``, from the orders and pump events
+    the chart's timeline reads anyway (``chart_orders``, ``chart_pump_events``)."""
+    ids = {visit.pk for visit in visits}
+    orders = [order for order in chart_orders(patient) if order.visit_id in ids]
+    events = [event for event in chart_pump_events(patient) if event.visit_id in ids]
+    return _doses(
+        sorted(orders, key=lambda order: (order.ordered_at, order.pk)),
+        sorted(events, key=lambda event: (event.at, event.pk)),
+        now,
+    )
+
+
+def _doses(
+    orders: Iterable[InfusionOrder], events: Iterable[PumpEvent], now: datetime | None
+) -> dict[int, DeliveredDose]:
+    """Per visit, its order in force and its pump replayed; both oldest first."""
+    in_force: dict[int, InfusionOrder] = {}
     # Oldest first, so the last one kept per visit is the order in force (current_order).
-    for order in InfusionOrder.objects.filter(visit_id__in=ids).order_by("ordered_at", "id"):
-        orders[order.visit_id] = order
-    events: dict[int, list[PumpEventView]] = defaultdict(list)
-    for event in PumpEvent.objects.filter(visit_id__in=ids).order_by("at", "id"):
-        events[event.visit_id].append(_event_view(event))
+    for order in orders:
+        in_force[order.visit_id] = order
+    by_visit: dict[int, list[PumpEventView]] = defaultdict(list)
+    for event in events:
+        by_visit[event.visit_id].append(_event_view(event))
     at = now or timezone.now()
     return {
         visit_id: DeliveredDose(
-            order=order, events=events[visit_id], pump=pump_state(events[visit_id], at), at=at
+            order=order, events=by_visit[visit_id], pump=pump_state(by_visit[visit_id], at), at=at
         )
-        for visit_id, order in orders.items()
+        for visit_id, order in in_force.items()
     }
 
 
@@ -165,15 +192,41 @@ def infusion_status(visit: Visit, *, now: datetime | None = None) -> InfusionSta
     )
 
 
+def chart_pump_events(patient: Patient) -> list[PumpEvent]:
+    """Every pump event of the patient, in the model's order, with only the columns the
+    chart shows (see visits.selectors.chart_visits): its timeline, and the doses of its
+    trajectories (``patient_delivered_doses``); read once per chart."""
+    return shared_rows(
+        patient,
+        "infusion.chart_pump_events",
+        lambda: list(
+            PumpEvent.objects.filter(visit__patient=patient)
+            .select_related("by")
+            .only(
+                "visit", "at", "kind", "step", "rate_ml_per_h", "override_reason",
+                *display_name_fields("by"),
+            )
+        ),
+    )  # fmt: skip
+
+
+def chart_adverse_events(patient: Patient) -> list[AdverseEvent]:
+    """Every adverse event of the patient, in the model's order, with only the columns the
+    chart shows: its timeline and the trajectories' infusion marks; read once per chart."""
+    return shared_rows(
+        patient,
+        "infusion.chart_adverse_events",
+        lambda: list(
+            AdverseEvent.objects.filter(visit__patient=patient)
+            .select_related("by")
+            .only("visit", "at", "kind", "description", "intervention", *display_name_fields("by"))
+        ),
+    )
+
+
 def timeline_entries(patient: Patient) -> list[TimelineEntry]:
     entries: list[TimelineEntry] = []
-    # Only the columns shown (see visits.selectors.timeline_entries).
-    events = (
-        PumpEvent.objects.filter(visit__patient=patient)
-        .select_related("by")
-        .only("at", "kind", "step", "rate_ml_per_h", "override_reason", *display_name_fields("by"))
-    )
-    for event in events:
+    for event in chart_pump_events(patient):
         rate = f" at {event.rate_ml_per_h} mL/h" if event.rate_ml_per_h is not None else ""
         step = f" ({event.step})" if event.step else ""
         detail = f"soft limit overridden: {event.override_reason}" if event.override_reason else ""
@@ -194,9 +247,7 @@ def timeline_entries(patient: Patient) -> list[TimelineEntry]:
             detail=" · ".join(p for p in (adverse.description, adverse.intervention) if p),
             actor=adverse.by.display_name,
         )
-        for adverse in AdverseEvent.objects.filter(visit__patient=patient)
-        .select_related("by")
-        .only("at", "kind", "description", "intervention", *display_name_fields("by"))
+        for adverse in chart_adverse_events(patient)
     )
     entries.extend(
         TimelineEntry(

@@ -6,6 +6,7 @@ from decimal import ROUND_CEILING, Decimal
 
 from ketamine_clinic.accounts.models import display_name_fields
 from ketamine_clinic.orders.models import InfusionOrder, SyringePreparation
+from ketamine_clinic.patients.chart_rows import shared_rows
 from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.patients.timeline_types import TimelineEntry
 from ketamine_clinic.visits.models import Visit
@@ -52,19 +53,29 @@ def infusion_start_problems(visit: Visit, *, from_state: str) -> list[str]:
     return [] if verified_syringe(visit) is not None else [INFUSION_START_NO_SYRINGE]
 
 
+def chart_orders(patient: Patient) -> list[InfusionOrder]:
+    """Every infusion order of the patient, in the model's order, with only the columns
+    the chart shows (see visits.selectors.chart_visits): its timeline, and the doses of
+    its trajectories (infusion.selectors.patient_delivered_doses); read once per chart."""
+    return shared_rows(
+        patient,
+        "orders.chart_orders",
+        lambda: list(
+            InfusionOrder.objects.filter(visit__patient=patient)
+            .select_related("ordered_by")
+            .only(
+                "visit", "ordered_at", "plan", "weight_kg", "concentration_mg_per_ml",
+                "override_reason", "dose_mg_per_kg", "duration_min",
+                *display_name_fields("ordered_by"),
+            )
+        ),
+    )  # fmt: skip
+
+
 def timeline_entries(patient: Patient) -> list[TimelineEntry]:
     """Orders, syringes and verifications on the chart."""
     entries: list[TimelineEntry] = []
-    # Only the columns shown (see visits.selectors.timeline_entries).
-    orders = (
-        InfusionOrder.objects.filter(visit__patient=patient)
-        .select_related("ordered_by")
-        .only(
-            "ordered_at", "plan", "weight_kg", "concentration_mg_per_ml", "override_reason",
-            "dose_mg_per_kg", "duration_min", *display_name_fields("ordered_by"),
-        )
-    )  # fmt: skip
-    for order in orders:
+    for order in chart_orders(patient):
         plan = order.plan
         detail = (
             f"{order.weight_kg} kg · {plan.get('total_base_mg', 0):.1f} mg base · "

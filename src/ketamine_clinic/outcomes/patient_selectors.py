@@ -31,13 +31,14 @@ from ketamine_clinic.assessments.models import QuestionnaireResponse
 from ketamine_clinic.assessments.selectors import current_responses
 from ketamine_clinic.courses.chart import protocol_label
 from ketamine_clinic.courses.selectors import patient_courses_rows
-from ketamine_clinic.infusion.models import AdverseEvent, AdverseEventKind
-from ketamine_clinic.infusion.selectors import delivered_doses
+from ketamine_clinic.infusion.models import AdverseEventKind
+from ketamine_clinic.infusion.selectors import chart_adverse_events, patient_delivered_doses
 from ketamine_clinic.instruments.definitions import Band, Instrument, Rater, all_instruments
 from ketamine_clinic.instruments.errors import NotDefined
 from ketamine_clinic.instruments.outcomes import is_remission, is_response, reduction_fraction
 from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.visits.models import Visit
+from ketamine_clinic.visits.selectors import chart_visits
 
 # Where the definitions come from, in plain words for the report. The numbers are in the
 # instruments' data; these say who defined them (clinical.md, "Instruments").
@@ -220,15 +221,15 @@ def trajectory_instruments() -> tuple[Instrument, ...]:
 # --------------------------------------------------------------------------------------
 
 
-def _infusion_marks(visits: Sequence[Visit], now: datetime) -> list[InfusionMark]:
-    """The started visits' marks, with doses and adverse events batched (no query per visit)."""
-    ids = [visit.pk for visit in visits]
-    doses = delivered_doses(visits, now=now)
+def _infusion_marks(patient: Patient, visits: Sequence[Visit], now: datetime) -> list[InfusionMark]:
+    """The started visits' marks, with doses and adverse events batched (no query per
+    visit), from the rows the chart's timeline reads too."""
+    ids = {visit.pk for visit in visits}
+    doses = patient_delivered_doses(patient, visits, now=now)
     adverse: dict[int, Counter[str]] = defaultdict(Counter)
-    for visit_id, kind in AdverseEvent.objects.filter(visit_id__in=ids).values_list(
-        "visit_id", "kind"
-    ):
-        adverse[visit_id][kind] += 1
+    for event in chart_adverse_events(patient):
+        if event.visit_id in ids:
+            adverse[event.visit_id][event.kind] += 1
     labels = dict(AdverseEventKind.choices)
     marks = []
     for visit in visits:
@@ -266,13 +267,13 @@ def patient_courses(
         (course for course in patient_courses_rows(patient) if course.started_at is not None),
         key=lambda course: (course.started_at, course.pk),
     )
-    visits = list(
-        Visit.objects.filter(patient=patient, infusion_started_at__isnull=False).order_by(
-            "infusion_started_at", "id"
-        )
+    # The visits the chart's timeline reads too (visits.selectors.chart_visits).
+    visits = sorted(
+        (visit for visit in chart_visits(patient) if visit.infusion_started_at is not None),
+        key=lambda visit: (visit.infusion_started_at, visit.pk),
     )
     by_course: dict[int | None, list[InfusionMark]] = defaultdict(list)
-    for mark in _infusion_marks(visits, moment):
+    for mark in _infusion_marks(patient, visits, moment):
         by_course[mark.course_id].append(mark)
     spans = []
     for course in courses:

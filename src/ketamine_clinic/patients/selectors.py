@@ -120,12 +120,24 @@ def patient_search(*, query: str, by: User) -> PatientSearchResult:
     return PatientSearchResult(query=query, kind=kind, patients=patients, total=total)
 
 
-def patient_get(*, patient_id: int, by: User) -> Patient:
+# The staff the chart names from the patient's own row (who registered and last changed them,
+# who recorded "no known allergies" and the pregnancy potential): read with it, not a query each.
+_CHART_PEOPLE = (
+    "created_by",
+    "updated_by",
+    "no_known_allergies_by",
+    "pregnancy_potential_recorded_by",
+)
+
+
+def patient_get(*, patient_id: int, by: User, with_people: bool = False) -> Patient:
     """One patient's record, for their chart; the read is audited against the patient.
 
-    Raises Patient.DoesNotExist (a 404 to the view) without an entry: nothing was read.
+    ``with_people``: with the staff the chart names (``_CHART_PEOPLE``). Raises
+    Patient.DoesNotExist (a 404 to the view) without an entry: nothing was read.
     """
-    patient = Patient.objects.get(pk=patient_id)
+    patients = Patient.objects.select_related(*_CHART_PEOPLE) if with_people else Patient.objects
+    patient = patients.get(pk=patient_id)
     audit_record(
         action=AuditAction.READ,
         actor=by,
@@ -229,12 +241,22 @@ class _OwnRows:
     diagnoses: list[Diagnosis]
     weights: list[WeightMeasurement]
     histories: list[ReportedHistory]
+    # The same medications by name, sorted by the database (its collation, as everywhere
+    # else names sort), for the chart's lists.
+    medications_by_name: list[Medication]
 
 
 def _own_rows(patient: Patient) -> _OwnRows:
+    by_name = list(
+        patient.medications.select_related("recorded_by", "stopped_by").order_by(
+            "name", "-recorded_at"
+        )
+    )
     return _OwnRows(
         allergies=list(patient.allergies.select_related("recorded_by")),
-        medications=list(patient.medications.select_related("recorded_by", "stopped_by")),
+        # In the model's order (newest recorded first), as the timeline lists them.
+        medications=sorted(by_name, key=lambda m: (m.recorded_at, m.pk), reverse=True),
+        medications_by_name=by_name,
         diagnoses=list(patient.diagnoses.select_related("recorded_by")),
         weights=list(patient.weights.select_related("recorded_by", "measured_by")),
         histories=list(patient.reported_histories.select_related("entered_by")),
@@ -404,15 +426,10 @@ def patient_chart(*, patient_id: int, by: User) -> PatientChart:
 
     Raises Patient.DoesNotExist (a 404 to the view) without an entry.
     """
-    patient = patient_get(patient_id=patient_id, by=by)
+    patient = patient_get(patient_id=patient_id, by=by, with_people=True)
     own = _own_rows(patient)
     allergies = [a for a in own.allergies if a.entered_in_error_at is None]
-    # Ordered by name in the database (its collation, as everywhere else names sort).
-    medications = list(
-        patient.medications.filter(entered_in_error_at__isnull=True).order_by(
-            "name", "-recorded_at"
-        )
-    )
+    medications = [m for m in own.medications_by_name if m.entered_in_error_at is None]
     return PatientChart(
         patient=patient,
         age=patient.age_on(timezone.localdate()),

@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 
 from ketamine_clinic.accounts.models import display_name_fields
 from ketamine_clinic.courses.models import Course
+from ketamine_clinic.patients.chart_rows import shared_rows
 from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.patients.timeline_types import TimelineEntry
 from ketamine_clinic.visits.check_data import DEFAULT_CHECKS
@@ -37,21 +38,34 @@ def _local_text(visit: Visit) -> str:
     return f"{start:%Y-%m-%d %H:%M}"
 
 
+def chart_visits(patient: Patient) -> list[Visit]:
+    """Every visit of the patient by appointment time, with only the columns the chart
+    shows: its timeline (booked, by whom, where) and the trajectories' infusion marks
+    (started, state, number in course), read once per chart (``chart_rows``).
+
+    Only those columns (``display_name_fields`` for the actors): the chart asks for every
+    visit, transition and override of the patient, and building whole rows of visits,
+    courses and users was most of its timeline's time.
+    """
+    return shared_rows(
+        patient,
+        "visits.chart_visits",
+        lambda: list(
+            Visit.objects.filter(patient=patient)
+            .select_related("course", "created_by", "room")
+            .only(
+                "created_at", "scheduled_start", "planned_infusion_min", "number_in_course",
+                "infusion_started_at", "state", "course__protocol", "room__name",
+                *display_name_fields("created_by"),
+            )
+        ),
+    )  # fmt: skip
+
+
 def timeline_entries(patient: Patient) -> list[TimelineEntry]:
     """Visits on the chart: each booking, each change of state, each check override."""
     entries: list[TimelineEntry] = []
-    # Only the columns the entries show (``display_name_fields`` for the actors): the chart
-    # asks for every visit, transition and override of the patient, and building whole
-    # rows of visits, courses and users was most of its timeline's time.
-    visits = (
-        Visit.objects.filter(patient=patient)
-        .select_related("course", "created_by", "room")
-        .only(
-            "created_at", "scheduled_start", "planned_infusion_min", "number_in_course",
-            "course__protocol", "room__name", *display_name_fields("created_by"),
-        )
-    )  # fmt: skip
-    for visit in visits:
+    for visit in chart_visits(patient):
         room = f", {visit.room.name}" if visit.room is not None else ""
         entries.append(
             TimelineEntry(
