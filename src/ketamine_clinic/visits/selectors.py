@@ -65,7 +65,8 @@ def chart_visits(patient: Patient) -> list[Visit]:
 def timeline_entries(patient: Patient) -> list[TimelineEntry]:
     """Visits on the chart: each booking, each change of state, each check override."""
     entries: list[TimelineEntry] = []
-    for visit in chart_visits(patient):
+    visits = chart_visits(patient)
+    for visit in visits:
         room = f", {visit.room.name}" if visit.room is not None else ""
         entries.append(
             TimelineEntry(
@@ -76,14 +77,14 @@ def timeline_entries(patient: Patient) -> list[TimelineEntry]:
                 actor=visit.created_by.display_name if visit.created_by else None,
             )
         )
+    # Each visit's label from the visits above (read once per chart), not joined again
+    # with its course for every transition and override.
+    labels = {visit.pk: visit.label for visit in visits}
     transitions = (
         VisitTransition.objects.filter(visit__patient=patient)
-        .select_related("visit__course", "by")
-        .only(
-            "at", "to_state", "reason", "dose_given_mg", "visit__number_in_course",
-            "visit__course__protocol", *display_name_fields("by"),
-        )
-    )  # fmt: skip
+        .select_related("by")
+        .only("visit", "at", "to_state", "reason", "dose_given_mg", *display_name_fields("by"))
+    )
     for change in transitions:
         detail = change.reason
         if change.dose_given_mg is not None:
@@ -92,17 +93,17 @@ def timeline_entries(patient: Patient) -> list[TimelineEntry]:
             TimelineEntry(
                 at=change.at,
                 kind="visit_state",
-                title=f"{change.visit.label}: {VisitState(change.to_state).label.lower()}",
+                title=f"{labels[change.visit_id]}: {VisitState(change.to_state).label.lower()}",
                 detail=detail,
                 actor=change.by.display_name,
             )
         )
     overrides = (
         CheckOverride.objects.filter(visit__patient=patient)
-        .select_related("visit__course", "recorded_by")
+        .select_related("recorded_by")
         .only(
-            "recorded_at", "check_key", "check_message", "reason", "visit__number_in_course",
-            "visit__course__protocol", *display_name_fields("recorded_by"),
+            "visit", "recorded_at", "check_key", "check_message", "reason",
+            *display_name_fields("recorded_by"),
         )
     )  # fmt: skip
     for override in overrides:
@@ -112,7 +113,7 @@ def timeline_entries(patient: Patient) -> list[TimelineEntry]:
             TimelineEntry(
                 at=override.recorded_at,
                 kind="check_override",
-                title=f"{override.visit.label}: check overridden ({label})",
+                title=f"{labels[override.visit_id]}: check overridden ({label})",
                 detail=f"{override.check_message} Reason: {override.reason}",
                 actor=override.recorded_by.display_name,
             )
