@@ -22,7 +22,7 @@ from django.db.models import Count as DbCount
 from django.db.models import Min, Q, QuerySet, Sum
 from django.utils import timezone
 
-from ketamine_clinic.accounts.models import DISPLAY_NAME_FIELDS, User, display_name_fields
+from ketamine_clinic.accounts.models import DISPLAY_NAME_FIELDS, User
 from ketamine_clinic.audit.enums import AuditAction
 from ketamine_clinic.audit.services import audit_record
 from ketamine_clinic.inventory import ledger
@@ -403,7 +403,7 @@ class _Entry(NamedTuple):
 # and the course's protocol), and the visit's patient (`display_name`, MRN).
 _PREPARATION_SHOWN = (
     "prepared_at",
-    *display_name_fields("prepared_by"),
+    "prepared_by",
     "order__visit__scheduled_start",
     "order__visit__number_in_course",
     "order__visit__course__protocol",
@@ -412,6 +412,14 @@ _PREPARATION_SHOWN = (
     "order__visit__patient__preferred_name",
     "order__visit__patient__mrn",
 )
+
+
+class _Account(NamedTuple):
+    """A syringe's account, as the dispensing log shows it."""
+
+    at: datetime
+    by_id: int
+    witness_id: int | None
 
 
 def _dispensing_rows(
@@ -446,17 +454,23 @@ def _dispensing_rows(
     preparations = {
         p.pk: p
         for p in SyringePreparation.objects.filter(pk__in=preparation_ids)
-        .select_related("order__visit__patient", "order__visit__course", "prepared_by")
+        .select_related("order__visit__patient", "order__visit__course")
         .only(*_PREPARATION_SHOWN)
     }
+    # (at, by, witness) per syringe accounted for.
     accounts = {
-        a.preparation_id: a
-        for a in SyringeAccount.objects.filter(preparation_id__in=preparation_ids)
-        .select_related("by", "witness")
-        .only("preparation", "at", *display_name_fields("by"), *display_name_fields("witness"))
+        preparation_id: _Account(at, by_id, witness_id)
+        for preparation_id, at, by_id, witness_id in SyringeAccount.objects.filter(
+            preparation_id__in=preparation_ids
+        ).values_list("preparation_id", "at", "by_id", "witness_id")
     }
+    # The staff named, a few people for a page of syringes: read once each, not a user
+    # per row of every syringe and account.
     people = User.objects.only(*DISPLAY_NAME_FIELDS).in_bulk(
         {e.by_id for rows in by_preparation.values() for e in rows}
+        | {p.prepared_by_id for p in preparations.values()}
+        | {a.by_id for a in accounts.values()}
+        | {a.witness_id for a in accounts.values() if a.witness_id is not None}
     )
     rows: list[tuple[str, ...]] = []
     for pk in preparation_ids:
@@ -487,10 +501,10 @@ def _dispensing_rows(
                 _mg(sums[EntryKind.DRAWN]),
                 _mg(sums[EntryKind.GIVEN]) if account else "",
                 _mg(sums[EntryKind.WASTED]) if account else "",
-                _name(people.get(first.by_id) if first else preparation.prepared_by),
+                _name(people.get(first.by_id if first else preparation.prepared_by_id)),
                 _when(account.at) if account else "",
-                _name(account.by) if account else "awaiting account",
-                _name(account.witness) if account else "",
+                _name(people.get(account.by_id)) if account else "awaiting account",
+                _name(people.get(account.witness_id)) if account and account.witness_id else "",
             )
         )
     return rows, sorted({p.order.visit.patient_id for p in preparations.values()})
