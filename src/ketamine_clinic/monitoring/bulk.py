@@ -42,19 +42,14 @@ def allocate_ids(model: type[Model], count: int) -> list[int]:
     table = model._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(*allocate_ids_query(model, count))
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [table, count],
+            )
             return [int(row[0]) for row in cursor.fetchall()]
         cursor.execute(f'SELECT COALESCE(MAX("id"), 0) FROM "{table}"')  # noqa: S608 - our table
         first = int(cursor.fetchone()[0]) + 1
         return list(range(first, first + count))
-
-
-def allocate_ids_query(model: type[Model], count: int) -> tuple[str, list[Any]]:
-    """PostgreSQL: ``count`` values of the table's id sequence (none for 0)."""
-    return (
-        "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-        [model._meta.db_table, count],
-    )
 
 
 def insert_rows(model: type[Model], names: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

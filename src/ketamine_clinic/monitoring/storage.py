@@ -15,7 +15,6 @@ would check on an update applies.
 from __future__ import annotations
 
 import bisect
-import contextlib
 import functools
 import json
 import logging
@@ -30,7 +29,7 @@ from django.db import IntegrityError, connection, transaction
 
 from ketamine_clinic.devices.gateway import Inbound, Outcome, StoreResult
 from ketamine_clinic.devices.pcd import Numeric
-from ketamine_clinic.monitoring.bulk import allocate_ids, allocate_ids_query, insert_rows
+from ketamine_clinic.monitoring.bulk import allocate_ids, insert_rows
 from ketamine_clinic.monitoring.models import (
     Device,
     DeviceAlert,
@@ -100,11 +99,7 @@ def placement(
     sql, params = placement_query(connection.vendor, sorted(devices), earliest, latest)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return placement_of(cursor.fetchall())
-
-
-def placement_of(rows: Iterable[Sequence[Any]]) -> tuple[dict[str, int | None], RoomVisits]:
-    """``placement_query``'s rows as the devices' rooms and the rooms' stays."""
+        rows = cursor.fetchall()
     rooms: dict[str, int | None] = {}
     stays: dict[int, list[_Stay]] = {}
     for eui64, room_id, visit_id, start, discharged, ended in rows:
@@ -224,8 +219,7 @@ class DatabaseStorage:
             raise
 
     def _store(self, batch: Sequence[Inbound]) -> list[StoreResult]:
-        reads = _batch_reads(batch)
-        seen = reads.seen
+        seen = self._existing(batch)
         results: list[StoreResult] = []
         fresh: list[Inbound] = []
         for item in batch:
@@ -238,12 +232,26 @@ class DatabaseStorage:
             fresh.append(item)
         if fresh:
             self._insert(
-                fresh, [r.control_id_reused for r in results if r.outcome is Outcome.STORED], reads
+                fresh, [r.control_id_reused for r in results if r.outcome is Outcome.STORED]
             )
         return results
 
-    def _insert(self, items: Sequence[Inbound], reused: Sequence[bool], reads: BatchReads) -> None:
-        rooms, stays = reads.rooms, reads.stays
+    @staticmethod
+    def _existing(batch: Sequence[Inbound]) -> dict[tuple[str, str], set[str]]:
+        """The content hashes already stored under each (sender, control id) of ``batch``.
+
+        Looked up pair by pair through the unique index: asking for ``sender IN (...) AND
+        control_id IN (...)`` instead made PostgreSQL scan the whole message table once
+        a few senders covered most of it (every batch, ever slower as the table grew)."""
+        keys = list({_identity(item) for item in batch})
+        seen: dict[tuple[str, str], set[str]] = {}
+        for sender, control_id, digest in _stored_hashes(keys):
+            seen.setdefault((sender, control_id), set()).add(digest)
+        return seen
+
+    def _insert(self, items: Sequence[Inbound], reused: Sequence[bool]) -> None:
+        moments = [moment for item in items for moment in _moments(item)]
+        rooms, stays = placement(_devices_of(items), min(moments), max(moments))
 
         placed: dict[tuple[str, datetime], tuple[int | None, int | None]] = {}
 
@@ -256,7 +264,7 @@ class DatabaseStorage:
                 found = placed[key] = (room, stays.visit_at(room, moment))
             return found
 
-        ids = reads.ids[: len(items)]
+        ids = allocate_ids(DeviceMessage, len(items))
         messages: list[tuple[Any, ...]] = []
         numeric_sets: list[tuple[Any, ...]] = []
         waves: list[tuple[Any, ...]] = []
@@ -413,59 +421,6 @@ def _devices_of(items: Sequence[Inbound]) -> set[str]:
 def _identity(item: Inbound) -> tuple[str, str]:
     """(sender, control id) as stored: with the content hash, a message's identity."""
     return item.report.sender[:255], item.report.control_id[:199]
-
-
-@dataclass(frozen=True)
-class BatchReads:
-    """What a batch reads before it writes: the content hashes already stored under each
-    (sender, control id) of the batch, the rooms of its devices and the stays in those
-    rooms, and ids for its messages (one per message; a resend leaves its id unused)."""
-
-    seen: dict[tuple[str, str], set[str]]
-    rooms: dict[str, int | None]
-    stays: RoomVisits
-    ids: list[int]
-
-
-def _batch_reads(batch: Sequence[Inbound]) -> BatchReads:
-    """The batch's three reads. On PostgreSQL in one round trip (psycopg's pipeline
-    mode): each read waited for its own, and under load a wait is a turn of the machine's
-    scheduler for both the gateway and its database backend.
-
-    The hashes are looked up pair by pair through the unique index: asking for
-    ``sender IN (...) AND control_id IN (...)`` instead made PostgreSQL scan the whole
-    message table once a few senders covered most of it (every batch, ever slower)."""
-    keys = list({_identity(item) for item in batch})
-    moments = [moment for item in batch for moment in _moments(item)]
-    devices = sorted(_devices_of(batch))
-    if connection.vendor != "postgresql":
-        hashes = _stored_hashes(keys)
-        rooms, stays = placement(devices, min(moments), max(moments))
-        ids = allocate_ids(DeviceMessage, len(batch))
-    else:
-        connection.ensure_connection()
-        statements = [
-            stored_hashes_query("postgresql", keys),
-            allocate_ids_query(DeviceMessage, len(batch)),
-        ]
-        if devices:
-            statements.append(placement_query("postgresql", devices, min(moments), max(moments)))
-        with (
-            connection.wrap_database_errors,
-            connection.connection.pipeline(),
-            contextlib.ExitStack() as opened,
-        ):
-            cursors = [opened.enter_context(connection.cursor()) for _ in statements]
-            for cursor, (sql, params) in zip(cursors, statements, strict=True):
-                cursor.execute(sql, params)
-            results = [cursor.fetchall() for cursor in cursors]
-        hashes = [(str(a), str(b), str(c)) for a, b, c in results[0]]
-        ids = [int(row[0]) for row in results[1]]
-        rooms, stays = placement_of(results[2]) if devices else ({}, RoomVisits({}))
-    seen: dict[tuple[str, str], set[str]] = {}
-    for sender, control_id, digest in hashes:
-        seen.setdefault((sender, control_id), set()).add(digest)
-    return BatchReads(seen, rooms, stays, ids)
 
 
 _PAIRS_PER_QUERY = 400  # SQLite's older limit is 999 parameters a statement
