@@ -14,7 +14,7 @@ which then sees an ended session as an anonymous visitor and sends them to sign 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from django.conf import settings
 from django.contrib import messages
@@ -34,6 +34,13 @@ SECOND_FACTOR_MISSING = "your account now needs a second-factor code"
 PASSWORD_CHANGE_REQUIRED = "Choose a new password before you continue."  # noqa: S105 - a message
 # The pages a person who must change their password can still reach.
 PASSWORD_CHANGE_EXEMPT = frozenset({"accounts:password_change", "accounts:sign_out"})
+
+
+# The last request's time is written to the session at most this often. Written on every
+# request, it made every page a database write (BEGIN, UPDATE of the session, COMMIT) on
+# top of what the page does. The idle timeout reads the time written, so it can end a
+# session up to this much before the idle limit, never after it.
+LAST_SEEN_EVERY_S: Final = 30.0
 
 
 def session_expiry_reason(*, now_s: float, signed_in_s: float, last_seen_s: float) -> str:
@@ -83,7 +90,8 @@ class StaffSessionMiddleware:
             # Carry on as an anonymous visitor: the access policy sends them to sign in
             # (or the API answers 401), and a public page still opens.
             return None
-        session[SESSION_LAST_SEEN_KEY] = now_s
+        if now_s - last_seen_s >= LAST_SEEN_EVERY_S or SESSION_LAST_SEEN_KEY not in session:
+            session[SESSION_LAST_SEEN_KEY] = now_s
         if user.must_change_password and _view_name(request) not in PASSWORD_CHANGE_EXEMPT:
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": PASSWORD_CHANGE_REQUIRED}, status=403)
