@@ -39,8 +39,9 @@ PASSWORD_CHANGE_EXEMPT = frozenset({"accounts:password_change", "accounts:sign_o
 # The last request's time is written to the session at most this often. Written on every
 # request, it made every page a database write (BEGIN, UPDATE of the session, COMMIT) on
 # top of what the page does. The idle timeout reads the time written, so it can end a
-# session up to this much before the idle limit, never after it.
-LAST_SEEN_EVERY_S: Final = 30.0
+# session up to this much before the idle limit, never after it; short beside the minute's
+# warning the page gives (`web/static/web/app.js`).
+LAST_SEEN_EVERY_S: Final = 15.0
 
 
 def session_expiry_reason(*, now_s: float, signed_in_s: float, last_seen_s: float) -> str:

@@ -42,7 +42,7 @@ KC_SIGN_IN_LOCKOUT_MINUTES = env_int("KC_SIGN_IN_LOCKOUT_MINUTES", 15, minimum=1
 # The cookie itself still ends when the browser closes.
 SESSION_COOKIE_AGE = KC_SESSION_ABSOLUTE_HOURS * 3600
 # Saved when it changes, not on every request: the idle clock it carries is written at
-# most every 30 s (accounts.middleware.LAST_SEEN_EVERY_S), so a page view is not a write.
+# most every 15 s (accounts.middleware.LAST_SEEN_EVERY_S), so a page view is not a write.
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
