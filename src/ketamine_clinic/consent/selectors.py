@@ -15,7 +15,7 @@ from ketamine_clinic.audit.services import audit_record
 from ketamine_clinic.consent.data import TREATMENT_CONSENT_KEY
 from ketamine_clinic.consent.enums import SignatureChannel
 from ketamine_clinic.consent.models import ConsentDocument, ConsentSignature, ConsentWithdrawal
-from ketamine_clinic.patients.chart_rows import chart_rows_active, shared_rows
+from ketamine_clinic.patients.chart_rows import shared_rows
 from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.patients.timeline_types import TimelineEntry
 
@@ -48,27 +48,9 @@ def current_consent(patient: Patient, key: str = TREATMENT_CONSENT_KEY) -> Conse
     document = current_document(key)
     if document is None:
         return None
-    if chart_rows_active():
-        return _current_consent_from_rows(patient, document, key)
-    latest = (
-        ConsentSignature.objects.filter(patient=patient, document=document)
-        .select_related("document")
-        .order_by("-signed_at", "-id")
-        .first()
-    )
-    if latest is None:
-        return None
-    withdrawn = ConsentWithdrawal.objects.filter(
-        patient=patient, key=key, recorded_at__gte=latest.signed_at
-    ).exists()
-    return None if withdrawn else latest
-
-
-def _current_consent_from_rows(
-    patient: Patient, document: ConsentDocument, key: str
-) -> ConsentSignature | None:
-    """``current_consent`` from the rows the chart's timeline reads anyway (the same
-    answer: both lists are newest first), rather than two more queries."""
+    # From the patient's signatures and withdrawals (a handful of rows each): the very
+    # lists the chart's timeline reads, so a chart asks for them once (chart_rows), and
+    # one reading of the rule for every caller.
     latest = next((s for s in signatures_of(patient) if s.document_id == document.pk), None)
     if latest is None:
         return None
