@@ -20,17 +20,21 @@ from ketamine_clinic.audit.models import AuditEntry
 from ketamine_clinic.devices.pcd_build import Sender
 from ketamine_clinic.devices.sim.clock import SimClock
 from ketamine_clinic.devices.sim.pump import PumpConfig, SimulatedPump
+from ketamine_clinic.infusion.services import infusion_pause, infusion_start, infusion_titrate
 from ketamine_clinic.monitoring.models import Device, DeviceKind, PumpProgramSent
 from ketamine_clinic.monitoring.pump_programs import (
     NO_PUMP,
+    NOTHING_LEFT,
     pump_interlock_pause,
     pump_program_send,
 )
 from ketamine_clinic.orders.selectors import current_order
+from ketamine_clinic.pharmacology.titration import TitrationStep
 from ketamine_clinic.visits.models import Visit
 from tests.conftest import client_for
-from tests.infusion.support import make_ready_visit
+from tests.infusion.support import at, make_ready_visit, prepared
 from tests.monitoring.support import T0, room_with_monitor
+from tests.visits.support import frozen
 
 pytestmark = pytest.mark.django_db
 PUMP_EUI = "024B430200000003"
@@ -75,6 +79,15 @@ def visit_with_pump(personas: dict[str, User], port: int | None) -> Visit:
     return visit
 
 
+def started_with_pump(personas: dict[str, User], port: int) -> Visit:
+    """A visit with a pump in its room, its infusion started in the record at ``at(0)``."""
+    visit = visit_with_pump(personas, port)
+    prepared(visit, personas)
+    with frozen(at(0)):
+        infusion_start(visit, by=personas["nurse"])
+    return visit
+
+
 def test_the_orders_program_reaches_the_pump_and_its_answer_is_recorded(
     personas: dict[str, User], pump: PumpThread
 ) -> None:
@@ -94,6 +107,41 @@ def test_the_orders_program_reaches_the_pump_and_its_answer_is_recorded(
     assert pump.pump.state == "running"  # the simulated nurse confirmed it at the pump
     entry = AuditEntry.objects.filter(object_type="pump_program").get()
     assert entry.detail["reply"] == "AA" and entry.actor_username == personas["nurse"].username
+
+
+def test_a_program_sent_mid_infusion_carries_what_is_left_at_the_rate_in_force(
+    personas: dict[str, User], pump: PumpThread
+) -> None:
+    # 72.5 kg, 0.5 mg/kg over 55 min at 1 mg/mL: 36.25 mL at 39.5 mL/h (the order). The
+    # record: 10 min at 39.5, +10% to 43.5 mL/h, 10 min more, paused (a pump replaced):
+    # 6.5833 + 7.25 = 13.8333 mL given, 22.4167 mL left, sent as 22.41 (rounded down).
+    nurse = personas["nurse"]
+    visit = started_with_pump(personas, pump.port)
+    with frozen(at(10)):
+        infusion_titrate(visit, by=nurse, step=TitrationStep.by_percent(10), step_text="+10%")
+    with frozen(at(20)):
+        infusion_pause(visit, by=nurse, reason="pump replaced")
+    sent = pump_program_send(visit=visit, by=nurse)
+    assert sent.reply_code == "AA"
+    assert (sent.rate_ml_per_h, sent.volume_to_infuse_ml) == (Decimal("43.5"), Decimal("22.41"))
+    program = pump.pump.program
+    assert program is not None
+    assert (program.rate_ml_per_h, program.volume_to_infuse_ml) == (
+        Decimal("43.5"),
+        Decimal("22.41"),
+    )
+
+
+def test_no_program_is_sent_when_the_record_shows_the_whole_order_given(
+    personas: dict[str, User], pump: PumpThread
+) -> None:
+    nurse = personas["nurse"]
+    visit = started_with_pump(personas, pump.port)
+    with frozen(at(56)), pytest.raises(ValidationError) as info:  # 36.25 mL take 55.1 min
+        pump_program_send(visit=visit, by=nurse)
+    assert info.value.message_dict == {"program": [NOTHING_LEFT]}
+    assert not PumpProgramSent.objects.exists()
+    assert pump.pump.program is None
 
 
 def test_a_refusal_keeps_the_pumps_reason(personas: dict[str, User], pump: PumpThread) -> None:
@@ -155,7 +203,10 @@ def test_the_room_page_sends_the_program_and_shows_the_pumps_answer(
     page = nurse.get(reverse("clinicday:room", args=[visit.pk]))
     assert b"Send the ordered program to the pump" in page.content
     sent = nurse.post(reverse("clinicday:send_to_pump", args=[visit.pk]), follow=True)
-    assert b"The pump took the program: confirm it at the pump to start." in sent.content
+    assert (
+        b"The pump took the program (36.25 mL at 39.5 mL/h): confirm it at the pump to start."
+        in sent.content
+    )
     assert b"taken by the pump" in sent.content
     assert PumpProgramSent.objects.get().sent_by == personas["nurse"]
     # The front desk may not send programs.

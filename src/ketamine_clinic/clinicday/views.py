@@ -476,7 +476,10 @@ def _start(visit: Visit, user: User, data: dict[str, Any]) -> str:
 def _send_to_pump(visit: Visit, user: User, data: dict[str, Any]) -> str:
     sent = pump_program_send(visit=visit, by=user)
     if sent.reply_code == "AA":
-        return "The pump took the program: confirm it at the pump to start."
+        return (
+            f"The pump took the program ({sent.volume_to_infuse_ml} mL at "
+            f"{sent.rate_ml_per_h} mL/h): confirm it at the pump to start."
+        )
     if sent.reply_code:
         raise ValidationError(f"The pump refused the program: {sent.reply_text}")
     raise ValidationError(f"The pump did not answer: {sent.reply_text}. Nothing was started.")

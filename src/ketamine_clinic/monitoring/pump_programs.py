@@ -2,9 +2,10 @@
 pause.
 
 The program comes from the visit's order (rate and volume to infuse from the order's
-plan, the syringe's concentration, the weight used): nothing typed again. A program the
-pump takes is still a proposal until the nurse confirms it at the pump (the pump says
-so, and so do the pages): the clinician confirms every program. Every send is recorded
+plan, the syringe's concentration, the weight used): nothing typed again; once the
+infusion has started, a new program carries only what the record shows is left. A
+program the pump takes is still a proposal until the nurse confirms it at the pump (the
+pump says so, and so do the pages): the clinician confirms every program. Every send is recorded
 (``PumpProgramSent``) with the pump's answer, and audited.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Final
 
 from asgiref.sync import async_to_sync
@@ -26,6 +27,7 @@ from ketamine_clinic.audit.services import audit_record
 from ketamine_clinic.clinicday.policies import CLINICAL
 from ketamine_clinic.devices.pcd_build import ControlIds, InfusionProgram, Sender, build_program
 from ketamine_clinic.devices.program_client import send_program
+from ketamine_clinic.infusion.selectors import delivered_dose
 from ketamine_clinic.monitoring.models import Device, DeviceKind, PumpProgramSent
 from ketamine_clinic.orders.selectors import current_order
 from ketamine_clinic.visits.enums import VisitState
@@ -49,6 +51,7 @@ NO_PUMP = "No pump is registered in this visit's room (Devices page)."
 NO_ENDPOINT = "The room's pump has no program address (host:port) registered."
 NO_ORDER = "There is no order to send: the prescriber orders the infusion first."
 NOTHING_SENT = "No program of this visit has been taken by the pump yet."
+NOTHING_LEFT = "The record shows the whole ordered volume given: there is nothing left to program."
 
 
 def room_pump(room_id: int | None) -> Device | None:
@@ -93,8 +96,9 @@ def pump_program_send(
 ) -> PumpProgramSent:
     """Send the visit's program to its room's pump and record the answer.
 
-    ``NW`` the ordered program; ``XO`` a titration to ``rate_ml_per_h``; ``HD`` hold and
-    ``RL`` release the program the pump took. ``by`` is None only for the interlock.
+    ``NW`` the ordered program (once the infusion has started, what is left of it at the
+    rate in force: ``_what_is_left``); ``XO`` a titration to ``rate_ml_per_h``; ``HD`` hold
+    and ``RL`` release the program the pump took. ``by`` is None only for the interlock.
     """
     if by is not None and not CLINICAL.allows(by):
         raise PermissionDenied("only a nurse or a prescriber sends programs to a pump")
@@ -115,7 +119,10 @@ def pump_program_send(
         raise ValidationError({"order": NO_ORDER})
     program_id = program_id_of(visit)
     rate = Decimal(str(order.plan["rate_ml_per_h"]))
-    if order_control == "XO":
+    volume_ml = Decimal(str(order.plan["vtbi_ml"])).quantize(Decimal("0.01"), ROUND_DOWN)
+    if order_control == "NW":
+        rate, volume_ml = _what_is_left(visit, rate, volume_ml)
+    elif order_control == "XO":
         if rate_ml_per_h is None or rate_ml_per_h <= 0:
             raise ValidationError({"rate_ml_per_h": "A titration needs the new rate (mL/h)."})
         rate = rate_ml_per_h
@@ -129,7 +136,7 @@ def pump_program_send(
         drug="KETAMINE",
         concentration_mg_per_ml=order.concentration_mg_per_ml,
         rate_ml_per_h=rate.quantize(Decimal("0.1")),
-        volume_to_infuse_ml=Decimal(str(order.plan["vtbi_ml"])).quantize(Decimal("0.01")),
+        volume_to_infuse_ml=volume_ml,
         patient_weight_kg=order.weight_kg,
         patient_id=visit.patient.mrn,
         order_control=order_control,
@@ -177,6 +184,21 @@ def pump_program_send(
             },
         )
     return record
+
+
+def _what_is_left(visit: Visit, rate: Decimal, volume_ml: Decimal) -> tuple[Decimal, Decimal]:
+    """A new program sent after the infusion started (a pump replaced or restarted) is
+    for the rest of the order at the rate in force, as the record has them: the whole
+    order again would let the pump give what was already given a second time."""
+    dose = delivered_dose(visit)
+    if dose is None or dose.pump.started_at is None:
+        return rate, volume_ml
+    infused_ml = Decimal(str(dose.pump.infused_ml))
+    left_ml = (volume_ml - infused_ml).quantize(Decimal("0.01"), ROUND_DOWN)
+    if left_ml <= 0:
+        raise ValidationError({"program": NOTHING_LEFT})
+    in_force = Decimal(str(dose.pump.last_set_rate_ml_per_h))
+    return (in_force if in_force > 0 else rate), left_ml
 
 
 def _exchange(host: str, port: int, text: str) -> tuple[str, str]:
