@@ -130,6 +130,16 @@ def test_a_program_sent_mid_infusion_carries_what_is_left_at_the_rate_in_force(
         Decimal("43.5"),
         Decimal("22.41"),
     )
+    # A titration sent to it carries the same 22.41 mL still to go (the record is paused).
+    slower = pump_program_send(
+        visit=visit, by=nurse, order_control="XO", rate_ml_per_h=Decimal("30")
+    )
+    assert (slower.reply_code, slower.rate_ml_per_h, slower.volume_to_infuse_ml) == (
+        "AA",
+        Decimal("30.0"),
+        Decimal("22.41"),
+    )
+    assert pump.pump.rate_ml_per_h == 30.0
 
 
 def test_no_program_is_sent_when_the_record_shows_the_whole_order_given(

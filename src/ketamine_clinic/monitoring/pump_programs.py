@@ -5,8 +5,8 @@ The program comes from the visit's order (rate and volume to infuse from the ord
 plan, the syringe's concentration, the weight used): nothing typed again; once the
 infusion has started, a new program carries only what the record shows is left. A
 program the pump takes is still a proposal until the nurse confirms it at the pump (the
-pump says so, and so do the pages): the clinician confirms every program. Every send is recorded
-(``PumpProgramSent``) with the pump's answer, and audited.
+pump says so, and so do the pages): the clinician confirms every program. Every send is
+recorded (``PumpProgramSent``) with the pump's answer, and audited.
 """
 
 from __future__ import annotations
@@ -97,8 +97,9 @@ def pump_program_send(
     """Send the visit's program to its room's pump and record the answer.
 
     ``NW`` the ordered program (once the infusion has started, what is left of it at the
-    rate in force: ``_what_is_left``); ``XO`` a titration to ``rate_ml_per_h``; ``HD`` hold
-    and ``RL`` release the program the pump took. ``by`` is None only for the interlock.
+    rate in force: ``_what_is_left``); ``XO`` a titration to ``rate_ml_per_h`` (with what
+    is left); ``HD`` hold and ``RL`` release the program the pump took. ``by`` is None
+    only for the interlock.
     """
     if by is not None and not CLINICAL.allows(by):
         raise PermissionDenied("only a nurse or a prescriber sends programs to a pump")
@@ -125,12 +126,15 @@ def pump_program_send(
     elif order_control == "XO":
         if rate_ml_per_h is None or rate_ml_per_h <= 0:
             raise ValidationError({"rate_ml_per_h": "A titration needs the new rate (mL/h)."})
+        _, volume_ml = _what_is_left(visit, rate, volume_ml)
         rate = rate_ml_per_h
     elif order_control in ("HD", "RL"):
+        # The program as the pump took it: a hold (the interlock's) must never fail on
+        # the record's arithmetic.
         taken = _last_taken(device, program_id)
         if taken is None:
             raise ValidationError({"program": NOTHING_SENT})
-        rate = taken.rate_ml_per_h
+        rate, volume_ml = taken.rate_ml_per_h, taken.volume_to_infuse_ml
     program = InfusionProgram(
         program_id=program_id,
         drug="KETAMINE",
@@ -187,9 +191,10 @@ def pump_program_send(
 
 
 def _what_is_left(visit: Visit, rate: Decimal, volume_ml: Decimal) -> tuple[Decimal, Decimal]:
-    """A new program sent after the infusion started (a pump replaced or restarted) is
-    for the rest of the order at the rate in force, as the record has them: the whole
-    order again would let the pump give what was already given a second time."""
+    """Once the infusion has started, a program is for the rest of the order, at the rate
+    in force, as the record has them. Pumps count the volume to be infused down (what is
+    still to go), so the whole order again, to a replaced or restarted pump or as a
+    titration's volume, would let the pump give what was already given a second time."""
     dose = delivered_dose(visit)
     if dose is None or dose.pump.started_at is None:
         return rate, volume_ml

@@ -108,7 +108,8 @@ def test_delivery_is_rate_times_time_through_a_titration_and_stops_at_the_volume
     pump.propose(_program(rate="60", volume="20"))  # 1 mL/min
     clock.advance(600)
     assert_allclose(pump.volume_delivered_ml(), 10.0, rtol=1e-12)
-    reply = pump.handle_program_message(_rgv(_program(rate="30", volume="20", order_control="XO")))
+    # A titration's volume to be infused is what is still to go (10 of the 20 mL).
+    reply = pump.handle_program_message(_rgv(_program(rate="30", volume="10", order_control="XO")))
     assert "MSA|AA|" in reply
     assert pump.rate_ml_per_h == 30.0
     # 10 mL left at 0.5 mL/min: complete 20 min after the titration, near end 1 min before.

@@ -4,8 +4,9 @@
   its maximum, volume > 0, drug in its library, concentration > 0) and answers
   ``ACK^O15`` or ``RRG^O16`` with the reason (AE: the pump refuses; AR: unreadable).
 - A program is a proposal until confirmed at the pump (``confirm``; ``auto_confirm`` for
-  the demo). A new program for the SAME program id is a titration (new rate, and the
-  volume to be infused it carries), confirmed the same way.
+  the demo). A new program for the SAME program id is a titration, confirmed the same
+  way: its rate, and its volume to be infused counted from then (as pumps count the VTBI
+  down: what is still to go, not the total since the start).
 - Delivery integrates the actual rate over simulated time exactly (piecewise constant):
   the volume delivered at ``t`` is the sum of rate x time, and the program completes at
   the exact moment the volume to be infused is reached (near-end first).
@@ -82,7 +83,6 @@ RATE_OVER_MAX: Final = "RXG-15: rate {rate} mL/h is over the pump's maximum {max
 VOLUME_NOT_POSITIVE: Final = "RXG-5: the volume to be infused must be > 0 mL"
 CONCENTRATION_NOT_POSITIVE: Final = "RXG-17: the concentration must be > 0 mg/mL"
 OTHER_PROGRAM_RUNNING: Final = "ORC-2: program {running} is running; stop it before {new}"
-VOLUME_ALREADY_GIVEN: Final = "RXG-5: {volume} mL is not more than the {given} mL already given"
 
 
 class PumpRefused(ValueError):
@@ -118,14 +118,13 @@ class PumpEvent:
 class _Delivery:
     program: InfusionProgram
     rate_ml_per_h: float  # programmed
+    # The volume this delivery ends at: the first program's volume to be infused, moved
+    # by each later program for it to what was given by then plus that program's volume.
+    vtbi_ml: float
     actual_ml_per_h: float = 0.0  # what goes in now (0 when paused, occluded, done)
     delivered_ml: float = 0.0  # at since_s
     since_s: float = 0.0
     near_end_sent: bool = False
-
-    @property
-    def vtbi_ml(self) -> float:
-        return float(self.program.volume_to_infuse_ml)
 
     @property
     def concentration(self) -> float:
@@ -259,13 +258,6 @@ class SimulatedPump:
             raise PumpRefused(
                 OTHER_PROGRAM_RUNNING.format(running=d.program.program_id, new=program.program_id)
             )
-        given = self.volume_delivered_ml()
-        if float(program.volume_to_infuse_ml) <= given:
-            raise PumpRefused(
-                VOLUME_ALREADY_GIVEN.format(
-                    volume=program.volume_to_infuse_ml, given=f"{given:.2f}"
-                )
-            )
 
     def hold_or_release(self, program: InfusionProgram) -> None:
         """ORC-1 HD pauses the running program (the clinic's interlock), RL resumes it; both
@@ -301,13 +293,19 @@ class SimulatedPump:
         if same and d is not None and self.state in ("running", "paused", "occluded"):
             d.program = program
             d.rate_ml_per_h = float(program.rate_ml_per_h)
+            d.vtbi_ml = d.delivered_ml + float(program.volume_to_infuse_ml)
             d.near_end_sent = False
             if self.state == "running":
                 self._set_actual(d.rate_ml_per_h, now)
             self._event("rate_change", now)
             return
         self._alarm_end("complete", now)
-        self._delivery = _Delivery(program, float(program.rate_ml_per_h), since_s=now)
+        self._delivery = _Delivery(
+            program,
+            float(program.rate_ml_per_h),
+            vtbi_ml=float(program.volume_to_infuse_ml),
+            since_s=now,
+        )
         self.state = "running"
         self._set_actual(float(program.rate_ml_per_h), now)
         self._event("start", now)
