@@ -121,6 +121,9 @@ def test_a_program_sent_mid_infusion_carries_what_is_left_at_the_rate_in_force(
         infusion_titrate(visit, by=nurse, step=TitrationStep.by_percent(10), step_text="+10%")
     with frozen(at(20)):
         infusion_pause(visit, by=nurse, reason="pump replaced")
+    page = client_for(nurse).get(reverse("clinicday:room", args=[visit.pk]))
+    assert b"Send the rest of the program to the pump" in page.content
+    assert b"What the record shows is left (about 22.4 mL)" in page.content
     sent = pump_program_send(visit=visit, by=nurse)
     assert sent.reply_code == "AA"
     assert (sent.rate_ml_per_h, sent.volume_to_infuse_ml) == (Decimal("43.5"), Decimal("22.41"))
