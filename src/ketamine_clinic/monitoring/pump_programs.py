@@ -3,10 +3,11 @@ pause.
 
 The program comes from the visit's order (rate and volume to infuse from the order's
 plan, the syringe's concentration, the weight used): nothing typed again; once the
-infusion has started, a new program carries only what the record shows is left. A
-program the pump takes is still a proposal until the nurse confirms it at the pump (the
-pump says so, and so do the pages): the clinician confirms every program. Every send is
-recorded (``PumpProgramSent``) with the pump's answer, and audited.
+infusion has started, a new program or a titration carries only the volume the record
+shows is left. A program the pump takes is still a proposal until the nurse confirms it
+at the pump (the pump says so, and so do the pages): the clinician confirms every
+program. Every send is recorded (``PumpProgramSent``) with the pump's answer, and
+audited.
 """
 
 from __future__ import annotations
