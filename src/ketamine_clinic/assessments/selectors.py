@@ -19,7 +19,7 @@ from ketamine_clinic.assessments.models import QuestionnaireResponse, RiskFlag
 from ketamine_clinic.audit.enums import AuditAction
 from ketamine_clinic.audit.services import audit_record
 from ketamine_clinic.instruments.definitions import all_instruments, get_instrument
-from ketamine_clinic.patients.chart_rows import shared_rows
+from ketamine_clinic.patients.chart_rows import shared_query, shared_rows
 from ketamine_clinic.patients.timeline_types import TimelineEntry
 
 if TYPE_CHECKING:
@@ -81,12 +81,10 @@ def patient_responses(patient: Patient) -> list[QuestionnaireResponse]:
     """Every response of the patient, corrected ones included, newest first, with who
     entered it: one read per chart (``chart_rows``) for the timeline, the scores panel
     and the trajectories, which each used to read the table themselves."""
-    return shared_rows(
+    return shared_query(
         patient,
         "assessments.responses",
-        lambda: list(
-            QuestionnaireResponse.objects.filter(patient=patient).select_related("entered_by")
-        ),
+        QuestionnaireResponse.objects.filter(patient=patient).select_related("entered_by"),
     )
 
 

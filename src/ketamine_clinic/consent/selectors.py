@@ -15,7 +15,7 @@ from ketamine_clinic.audit.services import audit_record
 from ketamine_clinic.consent.data import TREATMENT_CONSENT_KEY
 from ketamine_clinic.consent.enums import SignatureChannel
 from ketamine_clinic.consent.models import ConsentDocument, ConsentSignature, ConsentWithdrawal
-from ketamine_clinic.patients.chart_rows import shared_rows
+from ketamine_clinic.patients.chart_rows import shared_query
 from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.patients.timeline_types import TimelineEntry
 
@@ -71,28 +71,24 @@ def needs_consent(patient: Patient, key: str = TREATMENT_CONSENT_KEY) -> bool:
 
 def signatures_of(patient: Patient) -> list[ConsentSignature]:
     """The patient's signatures, newest first (not audited: callers read the chart)."""
-    return shared_rows(
+    return shared_query(
         patient,
         "consent.signatures",
-        lambda: list(
-            ConsentSignature.objects.filter(patient=patient)
-            .select_related("document", "witness")
-            .defer("signature_png")
-            .order_by("-signed_at", "-id")
-        ),
+        ConsentSignature.objects.filter(patient=patient)
+        .select_related("document", "witness")
+        .defer("signature_png")
+        .order_by("-signed_at", "-id"),
     )
 
 
 def withdrawals_of(patient: Patient) -> list[ConsentWithdrawal]:
     """The patient's withdrawals of consent, newest first."""
-    return shared_rows(
+    return shared_query(
         patient,
         "consent.withdrawals",
-        lambda: list(
-            ConsentWithdrawal.objects.filter(patient=patient)
-            .select_related("recorded_by", "signature__document")
-            .order_by("-recorded_at", "-id")
-        ),
+        ConsentWithdrawal.objects.filter(patient=patient)
+        .select_related("recorded_by", "signature__document")
+        .order_by("-recorded_at", "-id"),
     )
 
 

@@ -6,7 +6,7 @@ from decimal import ROUND_CEILING, Decimal
 
 from ketamine_clinic.accounts.models import display_name_fields
 from ketamine_clinic.orders.models import InfusionOrder, SyringePreparation
-from ketamine_clinic.patients.chart_rows import shared_rows
+from ketamine_clinic.patients.chart_rows import shared_query
 from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.patients.timeline_types import TimelineEntry
 from ketamine_clinic.visits.models import Visit
@@ -57,17 +57,15 @@ def chart_orders(patient: Patient) -> list[InfusionOrder]:
     """Every infusion order of the patient, in the model's order, with only the columns
     the chart shows (see visits.selectors.chart_visits): its timeline, and the doses of
     its trajectories (infusion.selectors.patient_delivered_doses); read once per chart."""
-    return shared_rows(
+    return shared_query(
         patient,
         "orders.chart_orders",
-        lambda: list(
-            InfusionOrder.objects.filter(visit__patient=patient)
-            .select_related("ordered_by")
-            .only(
-                "visit", "ordered_at", "plan", "weight_kg", "concentration_mg_per_ml",
-                "override_reason", "dose_mg_per_kg", "duration_min",
-                *display_name_fields("ordered_by"),
-            )
+        InfusionOrder.objects.filter(visit__patient=patient)
+        .select_related("ordered_by")
+        .only(
+            "visit", "ordered_at", "plan", "weight_kg", "concentration_mg_per_ml",
+            "override_reason", "dose_mg_per_kg", "duration_min",
+            *display_name_fields("ordered_by"),
         ),
     )  # fmt: skip
 

@@ -21,9 +21,12 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, TypeVar, cast
 
 if TYPE_CHECKING:
+    from django.db.models import Model, QuerySet
+
     from ketamine_clinic.patients.models import Patient
 
 RowsT = TypeVar("RowsT")
+ModelT = TypeVar("ModelT", bound="Model")
 
 # (patient id, what) -> the rows read; None outside a chart's scope.
 _ROWS: ContextVar[dict[tuple[int, str], object] | None] = ContextVar("chart_rows", default=None)
@@ -58,3 +61,9 @@ def shared_rows(patient: Patient, what: str, load: Callable[[], RowsT]) -> RowsT
     if key not in rows:
         rows[key] = load()
     return cast("RowsT", rows[key])
+
+
+def shared_query(patient: Patient, what: str, query: QuerySet[ModelT]) -> list[ModelT]:
+    """``shared_rows`` of a query's rows. A Django query runs only when it is read, so each
+    caller may build it and only the first one in a chart runs it."""
+    return shared_rows(patient, what, lambda: list(query))

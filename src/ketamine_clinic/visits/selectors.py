@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 
 from ketamine_clinic.accounts.models import display_name_fields
 from ketamine_clinic.courses.models import Course
-from ketamine_clinic.patients.chart_rows import shared_rows
+from ketamine_clinic.patients.chart_rows import shared_query
 from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.patients.timeline_types import TimelineEntry
 from ketamine_clinic.visits.check_data import DEFAULT_CHECKS
@@ -47,17 +47,15 @@ def chart_visits(patient: Patient) -> list[Visit]:
     visit, transition and override of the patient, and building whole rows of visits,
     courses and users was most of its timeline's time.
     """
-    return shared_rows(
+    return shared_query(
         patient,
         "visits.chart_visits",
-        lambda: list(
-            Visit.objects.filter(patient=patient)
-            .select_related("course", "created_by", "room")
-            .only(
-                "created_at", "scheduled_start", "planned_infusion_min", "number_in_course",
-                "infusion_started_at", "state", "course__protocol", "room__name",
-                *display_name_fields("created_by"),
-            )
+        Visit.objects.filter(patient=patient)
+        .select_related("course", "created_by", "room")
+        .only(
+            "created_at", "scheduled_start", "planned_infusion_min", "number_in_course",
+            "infusion_started_at", "state", "course__protocol", "room__name",
+            *display_name_fields("created_by"),
         ),
     )  # fmt: skip
 
