@@ -21,7 +21,7 @@ from ketamine_clinic.infusion.pump_state import (
 )
 from ketamine_clinic.orders.models import InfusionOrder
 from ketamine_clinic.orders.selectors import chart_orders, current_order
-from ketamine_clinic.patients.chart_rows import shared_rows
+from ketamine_clinic.patients.chart_rows import shared_query
 from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.patients.timeline_types import TimelineEntry
 from ketamine_clinic.pharmacology.models import get_model
@@ -63,6 +63,11 @@ class DeliveredDose:
     @property
     def mg_per_kg(self) -> float:
         return self.mg / float(self.order.weight_kg)
+
+    @property
+    def remaining_ml(self) -> float:
+        """What the order still has to give by the record (never below zero)."""
+        return max(0.0, float(self.order.plan["vtbi_ml"]) - self.pump.infused_ml)
 
 
 def delivered_dose(visit: Visit, *, now: datetime | None = None) -> DeliveredDose | None:
@@ -153,8 +158,7 @@ def infusion_status(visit: Visit, *, now: datetime | None = None) -> InfusionSta
     concentration = float(order.concentration_mg_per_ml)
     weight = float(order.weight_kg)
     delivered_mg = dose.mg
-    vtbi = float(order.plan["vtbi_ml"])
-    remaining_ml = max(0.0, vtbi - pump.infused_ml)
+    remaining_ml = dose.remaining_ml
     remaining_min = 60.0 * remaining_ml / pump.rate_ml_per_h if pump.running else None
     curve_t: list[float] = []
     curve_cp: list[float] = []
@@ -196,16 +200,14 @@ def chart_pump_events(patient: Patient) -> list[PumpEvent]:
     """Every pump event of the patient, in the model's order, with only the columns the
     chart shows (see visits.selectors.chart_visits): its timeline, and the doses of its
     trajectories (``patient_delivered_doses``); read once per chart."""
-    return shared_rows(
+    return shared_query(
         patient,
         "infusion.chart_pump_events",
-        lambda: list(
-            PumpEvent.objects.filter(visit__patient=patient)
-            .select_related("by")
-            .only(
-                "visit", "at", "kind", "step", "rate_ml_per_h", "override_reason",
-                *display_name_fields("by"),
-            )
+        PumpEvent.objects.filter(visit__patient=patient)
+        .select_related("by")
+        .only(
+            "visit", "at", "kind", "step", "rate_ml_per_h", "override_reason",
+            *display_name_fields("by"),
         ),
     )  # fmt: skip
 
@@ -213,14 +215,12 @@ def chart_pump_events(patient: Patient) -> list[PumpEvent]:
 def chart_adverse_events(patient: Patient) -> list[AdverseEvent]:
     """Every adverse event of the patient, in the model's order, with only the columns the
     chart shows: its timeline and the trajectories' infusion marks; read once per chart."""
-    return shared_rows(
+    return shared_query(
         patient,
         "infusion.chart_adverse_events",
-        lambda: list(
-            AdverseEvent.objects.filter(visit__patient=patient)
-            .select_related("by")
-            .only("visit", "at", "kind", "description", "intervention", *display_name_fields("by"))
-        ),
+        AdverseEvent.objects.filter(visit__patient=patient)
+        .select_related("by")
+        .only("visit", "at", "kind", "description", "intervention", *display_name_fields("by")),
     )
 
 

@@ -199,8 +199,7 @@ def _what_is_left(visit: Visit, rate: Decimal, volume_ml: Decimal) -> tuple[Deci
     dose = delivered_dose(visit)
     if dose is None or dose.pump.started_at is None:
         return rate, volume_ml
-    infused_ml = Decimal(str(dose.pump.infused_ml))
-    left_ml = (volume_ml - infused_ml).quantize(Decimal("0.01"), ROUND_DOWN)
+    left_ml = Decimal(str(dose.remaining_ml)).quantize(Decimal("0.01"), ROUND_DOWN)
     if left_ml <= 0:
         raise ValidationError({"program": NOTHING_LEFT})
     in_force = Decimal(str(dose.pump.last_set_rate_ml_per_h))
