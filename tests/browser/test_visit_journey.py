@@ -10,7 +10,7 @@ moved on for that).
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import time_machine
@@ -50,7 +50,7 @@ HOSTILE = "<b>Bold</b>"
 
 
 def _booked_visit(prescriber: User, nurse: User, desk: User) -> Visit:
-    """A consented, eligible patient with today's weight and PHQ-9, booked in 10 min."""
+    """A consented, eligible patient with today's weight and PHQ-9, booked for today."""
     patient = make_patient("Avery", HOSTILE)
     consent_sign(
         patient=patient,
@@ -85,11 +85,24 @@ def _booked_visit(prescriber: User, nurse: User, desk: User) -> Visit:
     course = course_start(patient=patient, by=prescriber)
     return visit_schedule(
         patient=patient,
-        scheduled_start=timezone.now() + timedelta(minutes=10),
+        scheduled_start=_soon_today(),
         course=course,
         room=Room.objects.get_or_create(name="Room 2")[0],
         by=desk,
     )
+
+
+def _soon_today() -> datetime:
+    """Ten minutes from now, or ten minutes ago when that is tomorrow in the clinic's zone.
+
+    The nurse finds the visit on today's day view; a run just before local midnight
+    (04:55 UTC is 23:55 in New York) must not book it onto tomorrow's.
+    """
+    now = timezone.now()
+    soon = now + timedelta(minutes=10)
+    if timezone.localdate(soon) == timezone.localdate(now):
+        return soon
+    return now - timedelta(minutes=10)
 
 
 def _local(minutes_ago: float) -> str:
