@@ -149,12 +149,19 @@ def test_score_totals_are_survey_observations_with_loinc_where_known(
     parsed = validated(Observation, gad7.model_dump_json())
     assert _codes(parsed["category"][0]) == [(CATEGORY, "survey")]
     assert _codes(parsed["code"]) == [(LOINC, "70274-6")]
+    assert parsed["code"]["coding"][0]["display"] == (
+        "Generalized anxiety disorder 7 item (GAD-7) total score [Reported.PHQ]"
+    )
+    assert parsed["code"]["text"] == "GAD-7 total score"
     assert parsed["valueInteger"] == sum(GAD7_ANSWERS) == 8
     assert parsed["derivedFrom"] == [{"reference": f"QuestionnaireResponse/{course.gad7.pk}"}]
     phq9 = build_score(course.patient.questionnaire_responses.get(instrument_key="phq9"))
     assert phq9 is not None
     parsed = validated(Observation, phq9.model_dump_json())
     assert (_codes(parsed["code"]), parsed["valueInteger"]) == ([(LOINC, "44261-6")], 8)
+    assert parsed["code"]["coding"][0]["display"] == (
+        "Patient Health Questionnaire 9 item (PHQ-9) total score [Reported]"
+    )
 
 
 def test_a_total_whose_loinc_the_reference_marks_verify_gets_the_local_code(

@@ -183,9 +183,9 @@ def total_code(instrument_key: str) -> CodeableConcept:
     instrument = get_instrument(instrument_key)
     loinc = instrument.loinc.get("total", VERIFY)
     text = f"{instrument.short_name} total score"
-    # No display on the LOINC coding: ours would not be LOINC's own name for the code.
+    # The coding's display is LOINC's own name for the code, or none: ours would not be.
     if loinc != VERIFY:
-        return concept(codes.LOINC, loinc, text=text)
+        return concept(codes.LOINC, loinc, codes.LOINC_TOTAL_DISPLAY.get(loinc), text=text)
     return concept(codes.INSTRUMENT_TOTAL_SYSTEM, instrument.key, text, text)
 
 

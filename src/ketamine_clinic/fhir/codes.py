@@ -47,6 +47,15 @@ BP_PANEL: Final = ("85354-9", "Blood pressure panel with all children optional",
 SYSTOLIC: Final = ("8480-6", "Systolic blood pressure", "mm[Hg]")
 DIASTOLIC: Final = ("8462-4", "Diastolic blood pressure", "mm[Hg]")
 
+# LOINC's own long common names for the instrument totals the reference codes, so a
+# receiving system shows LOINC's words rather than ours. As published with these codes
+# in HL7 implementation guides (the Medizininformatik-Initiative PRO guide's score
+# ObservationDefinitions for PHQ-9 and GAD-7).
+LOINC_TOTAL_DISPLAY: Final = {
+    "44261-6": "Patient Health Questionnaire 9 item (PHQ-9) total score [Reported]",
+    "70274-6": "Generalized anxiety disorder 7 item (GAD-7) total score [Reported.PHQ]",
+}
+
 KETAMINE_RXNORM: Final = ("6130", "ketamine")
 ROUTE_IV_SNOMED: Final = ("47625008", "Intravenous route")
 AMBULATORY: Final = ("AMB", "ambulatory")
