@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import threading
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC
@@ -16,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import pytest_asyncio
 
-from ketamine_clinic.devices.gateway import Gateway, Inbound, Outcome, StoreResult, content_hash
+from ketamine_clinic.devices.gateway import Gateway, Inbound, Outcome, StoreResult
 from ketamine_clinic.devices.hl7_codec import parse_message
 from ketamine_clinic.devices.mllp import MllpDecoder, frame
 from tests.devices.test_hl7_codec import IHE_BP, VITALS_15
@@ -311,9 +310,3 @@ async def test_received_time_is_the_gateways_clock_in_utc(
     assert storage.rows[0].received_at.tzinfo is UTC
     assert storage.rows[0].peer.startswith("127.0.0.1:")
     await sender.close()
-
-
-@pytest.mark.parametrize("length", [0, 1, 2046, 2047, 2048, 4094, 4095, 6000])
-def test_the_content_hash_is_the_sha256_of_the_whole_message(length: int) -> None:
-    text = ("MSH|^~\\&|é" * 1000)[:length]  # two-byte characters across the pieces
-    assert content_hash(text) == hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 
 from ketamine_clinic.devices import mdc
@@ -93,7 +94,9 @@ def test_invalid_markers_are_none_never_zero(raw: str) -> None:
         ("0.5^x1^1", (0.5, None, 1.0)),
         ("0.5^nan^1", (0.5, None, 1.0)),
         ("inf^0.5^-inf", (None, 0.5, None)),
-        ("1e308^1e308", (1e308, 1e308)),  # finite samples whose sum overflows
+        # Finite as read (their sum overflows) but beyond what float32 storage holds.
+        ("1e308^1e308", (None, None)),
+        ("3e38^-3e38", (3e38, -3e38)),  # float32's largest finite range still holds
     ],
 )
 def test_waveform_samples_invalid_ones_are_none(
@@ -104,6 +107,16 @@ def test_waveform_samples_invalid_ones_are_none(
     )
     [wave] = interpret(parse_message(text), NEW_YORK).waveforms
     assert wave.samples == expected
+
+
+def test_a_sample_beyond_float32_is_stored_as_invalid_not_as_infinity() -> None:
+    text = message(
+        "OBX|1|NA|131330^MDC_ECG_ELEC_POTL_II^MDC|1.1.1.1|0.5^1e308^-1e39|20^mV^UCUM|||||R"
+    )
+    [wave] = interpret(parse_message(text), NEW_YORK).waveforms
+    stored = np.frombuffer(wave.samples_f32, dtype="<f4")
+    assert stored[0] == np.float32(0.5)
+    assert np.isnan(stored[1:]).all()
 
 
 def test_times_with_an_offset_keep_it_and_without_take_the_clinics_zone() -> None:

@@ -102,9 +102,16 @@ class Waveform:
         sample_rate_hz: int,
         values: npt.NDArray[np.float64],
     ) -> Waveform:
+        """A sample beyond float32's range (a finite 1e308) is invalid: stored, it would
+        become an infinity, which no reader can draw and JSON cannot carry."""
+        with np.errstate(over="ignore"):
+            stored = values.astype("<f4")
+        beyond = np.isinf(stored)
+        if beyond.any():
+            values = np.where(beyond, math.nan, values)
+            stored[beyond] = math.nan
         return cls(
-            code, name, unit, device, start_at, sample_rate_hz,
-            values.astype("<f4").tobytes(), values,
+            code, name, unit, device, start_at, sample_rate_hz, stored.tobytes(), values
         )  # fmt: skip
 
     @property
