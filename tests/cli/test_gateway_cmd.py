@@ -31,6 +31,22 @@ def test_sqlite_refuses_more_than_one_process_or_writer(
     assert f"{option}: SQLite takes one writer; set DATABASE_URL to PostgreSQL" in err
 
 
+@pytest.mark.parametrize("redis_url", ["", "redis://127.0.0.1:6379/0"], ids=["none", "redis"])
+def test_without_redis_it_warns_that_the_live_views_will_not_see_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, redis_url: str
+) -> None:
+    started: list[object] = []
+    monkeypatch.setattr(settings, "REDIS_URL", redis_url)
+    monkeypatch.setattr(
+        "ketamine_clinic.monitoring.gateway_runtime.run_loop",
+        lambda coroutine: started.append(coroutine.close()),
+    )
+    code, out, err = run_main(capsys, "gateway", "--port", "0")
+    assert (code, out, len(started)) == (0, "", 1)
+    warned = "warning: REDIS_URL is not set: the live room views and the central station"
+    assert (warned in err) is (redis_url == "")
+
+
 def test_a_process_count_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_main(capsys, "gateway", "--processes", "0")
     assert code == 2

@@ -51,16 +51,32 @@ def test_several_workers_are_served_on_sqlite_too(
 ) -> None:
     # WAL and BEGIN IMMEDIATE with a busy timeout: two processes' writes queue
     # (bench/pages.py serves the generated clinic with two).
-    code, _, err = run_main(capsys, "serve", "--workers", "2")
+    with override_settings(REDIS_URL="redis://127.0.0.1:6379/0"):
+        code, _, err = run_main(capsys, "serve", "--workers", "2")
     assert (code, err) == (0, "")
     assert served[0]["workers"] == 2
+
+
+def test_several_workers_without_redis_are_refused(
+    capsys: pytest.CaptureFixture[str], served: list[dict[str, object]]
+) -> None:
+    # Each worker would have its own in-memory layer: an alarm acknowledged through one
+    # would still sound on the room views served by the other.
+    with override_settings(REDIS_URL=""):
+        code, out, err = run_main(capsys, "serve", "--workers", "2")
+    assert (code, out, served) == (2, "", [])
+    assert "--workers: 2 web workers with the in-memory channel layer" in err
+    assert "set REDIS_URL" in err
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (("--gateway-port", "70000"), "--gateway-port: 70000 is not a TCP port (0-65535)"),
-        (("--gateway-port", "2575", "--workers", "2"), "--workers"),
+        (
+            ("--gateway-port", "2575", "--workers", "2"),
+            "--gateway-port: runs in one process; use --workers 1",
+        ),
     ],
 )
 def test_gateway_port_refusals(
@@ -69,7 +85,8 @@ def test_gateway_port_refusals(
     args: tuple[str, ...],
     message: str,
 ) -> None:
-    code, out, err = run_main(capsys, "serve", *args)
+    with override_settings(REDIS_URL="redis://127.0.0.1:6379/0"):
+        code, out, err = run_main(capsys, "serve", *args)
     assert (code, out) == (2, "")
     assert message in err
     assert served == []

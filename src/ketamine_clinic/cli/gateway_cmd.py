@@ -7,10 +7,18 @@ is acknowledged. Honours DATABASE_URL like every command.
 from __future__ import annotations
 
 import argparse
+import sys
 
 from ketamine_clinic.cli.base import CliError, Subcommand, positive_int, setup_django
 
 DEFAULT_PORT = 2575  # the port HL7 over MLLP is registered on (IANA "hl7")
+# Warned of, not refused: the data is stored and the alarms recorded either way, and a
+# gateway on its own (a test rig, a store-only site) is legitimate.
+GATEWAY_WITHOUT_REDIS = (
+    "warning: REDIS_URL is not set: the live room views and the central station in "
+    "`serve` will not see this gateway's data or alarms; set REDIS_URL for both, or run "
+    "`serve --gateway-port` for one process"
+)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -50,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("--writers: SQLite takes one writer; set DATABASE_URL to PostgreSQL")
     if sqlite and args.processes and args.processes > 1:
         raise CliError("--processes: SQLite takes one writer; set DATABASE_URL to PostgreSQL")
+    if not settings.REDIS_URL:
+        print(GATEWAY_WITHOUT_REDIS, file=sys.stderr, flush=True)
     try:
         run_loop(
             serve_gateway(args.host, args.port, writers=args.writers, processes=args.processes)

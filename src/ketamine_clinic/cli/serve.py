@@ -14,6 +14,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from ketamine_clinic.cli.base import CliError, Subcommand, positive_int, setup_django
+from ketamine_clinic.deploy_checks import IN_MEMORY_LAYER_WITH_WORKERS
 
 ASGI_APP = "ketamine_clinic.config.asgi:application"
 
@@ -103,6 +104,10 @@ def run(args: argparse.Namespace) -> int:
     # (config/settings/database.py), so two processes' session and audit writes queue
     # instead of failing; check-deploy still advises PostgreSQL for a clinic.
     workers = args.workers if args.workers is not None else settings.KC_WEB_WORKERS
+    if workers > 1 and not settings.REDIS_URL:
+        # Refused, not only warned of (check-deploy says it too): a nurse's room view on
+        # one worker would never show an alarm acknowledged, or a pump paused, on another.
+        raise CliError(f"--workers: {IN_MEMORY_LAYER_WITH_WORKERS.format(workers=workers)}")
     if args.gateway_port is not None:
         if workers > 1:
             raise CliError("--gateway-port: runs in one process; use --workers 1")
