@@ -198,6 +198,10 @@ def _count(tab: Tab, figures_ml: dict[str, str]) -> None:
 
 
 def _report_rows(tab: Tab) -> list[list[str]]:
+    """The report's rows, once its table is on the page: read straight after a click, the
+    rows could be counted before the new page has arrived (none: a flaky failure)."""
+    tab.page.wait_for_load_state()
+    expect(tab.page.locator("table.report-table")).to_be_visible()
     cells = tab.page.locator("table.report-table tbody tr")
     return [
         [cell.strip() for cell in cells.nth(i).locator("td").all_inner_texts()]
@@ -447,6 +451,7 @@ def test_every_milligram_from_the_delivery_to_the_inspectors_logs(
             "link", name="Reports"
         ).click()
         page.get_by_role("link", name="Receipt log").click()
+        page.wait_for_url("**/reports/receipts/**")
         [receipt] = _report_rows(tab)
         assert receipt[4:] == [
             "INV-2611",

@@ -55,8 +55,11 @@ def test_tablet_intake_then_the_prescriber_reviews_and_decides(visit: Visit) -> 
     page.locator("textarea[name=antidepressants_details]").fill("Sertraline 2019, no help")
     page.get_by_role("button", name="Send").click()
     page.get_by_role("link", name="Health screening").click()
-    visit.screenshot("screening-form")
     required = page.locator("fieldset.kiosk-question:not(:has(.kiosk-help:text('Answer only if')))")
+    # Counted once the form has arrived: straight after the click, the old page has none.
+    expect(page.get_by_role("heading", name="Health screening")).to_be_visible()
+    expect(required.first).to_be_visible()
+    visit.screenshot("screening-form")
     for index in range(required.count()):
         fieldset = required.nth(index)
         if fieldset.locator("input[value='no']").count():

@@ -40,8 +40,8 @@ def test_the_clinic_lead_reads_the_outcomes_and_the_relapse_curve(visit: Visit) 
     expect(headline).to_contain_text("Completers only:")
     plot = visit.page.locator("svg.km-plot")
     expect(plot).to_be_visible()
-    assert plot.locator("path").count() == 2  # the band and the step line
-    assert plot.locator("text", has_text="At risk").count() == 1
+    expect(plot.locator("path")).to_have_count(2)  # the band and the step line
+    expect(plot.locator("text", has_text="At risk")).to_have_count(1)
     box = plot.bounding_box()
     assert box is not None and box["width"] > 600  # drawn at a readable size
     visit.screenshot("phq9")
