@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from ketamine_clinic.patients.diagnosis_codes import DIAGNOSIS_CODES
 from ketamine_clinic.patients.enums import (
@@ -22,10 +23,19 @@ from ketamine_clinic.patients.services._common import REASON_MAX_LENGTH
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-def apply_errors(form: forms.Form, error: ValidationError) -> None:
-    """Show a service's ValidationError next to the field it names, else above the form."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
+def apply_errors(
+    form: forms.Form,
+    error: ValidationError | PermissionDenied,
+    aliases: Mapping[str, str] | None = None,
+) -> None:
+    """Show a service's refusal on the form: a ValidationError next to the field it names
+    (through ``aliases`` where the service's name for it differs from the form's), else
+    above the form, as is a PermissionDenied."""
+    if isinstance(error, PermissionDenied):
+        form.add_error(None, str(error))
+    elif hasattr(error, "error_dict"):
+        for key, errors in error.error_dict.items():
+            field = (aliases or {}).get(key, key)
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error)

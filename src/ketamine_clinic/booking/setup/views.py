@@ -38,14 +38,6 @@ from ketamine_clinic.booking.setup.policies import (
 from ketamine_clinic.patients.forms import apply_errors
 from ketamine_clinic.patients.models import Patient
 
-
-def _refused(form: forms.Form, error: ValidationError | PermissionDenied) -> None:
-    if isinstance(error, ValidationError):
-        apply_errors(form, error)
-    else:
-        form.add_error(None, str(error))
-
-
 # ---- rooms ------------------------------------------------------------------------------
 
 
@@ -81,7 +73,7 @@ def room_add(request: HttpRequest) -> HttpResponse:
         try:
             room = services.room_add(by=user, **form.cleaned_data)
         except (ValidationError, PermissionDenied) as error:
-            _refused(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, f"{room.name} added.")
             return redirect("booking:rooms")
@@ -102,7 +94,7 @@ def room_edit(request: HttpRequest, room_id: int) -> HttpResponse:
             try:
                 services.room_update(room=room, by=user, **form.cleaned_data)
             except (ValidationError, PermissionDenied) as error:
-                _refused(form, error)
+                apply_errors(form, error)
             else:
                 messages.success(request, "Room saved.")
                 return redirect("booking:rooms")
@@ -162,7 +154,7 @@ def hours_save(request: HttpRequest) -> HttpResponse:
         try:
             services.clinic_hours_set(hours=form.hours(), by=user)
         except (ValidationError, PermissionDenied) as error:
-            _refused(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, "Opening hours saved.")
             return redirect("booking:hours")
@@ -183,7 +175,7 @@ def scheduling_settings(request: HttpRequest) -> HttpResponse:
             try:
                 services.scheduling_settings_update(by=user, **form.cleaned_data)
             except (ValidationError, PermissionDenied) as error:
-                _refused(form, error)
+                apply_errors(form, error)
             else:
                 messages.success(request, "Scheduling settings saved.")
                 return redirect("booking:settings")
@@ -276,7 +268,7 @@ def shift_add(request: HttpRequest) -> HttpResponse:
                 by=user,
             )
         except (ValidationError, PermissionDenied) as error:
-            _refused(form, error)
+            apply_errors(form, error)
         else:
             local = timezone.localtime(shift.starts_at)
             messages.success(
@@ -307,7 +299,7 @@ def shift_remove(request: HttpRequest, shift_id: int) -> HttpResponse:
         try:
             services.shift_remove(shift=shift, reason=form.cleaned_data["reason"], by=user)
         except (ValidationError, PermissionDenied) as error:
-            _refused(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, "Shift removed from the rota.")
             return redirect(week_url)
@@ -409,7 +401,7 @@ def availability_windows(request: HttpRequest, patient_id: int) -> HttpResponse:
         try:
             services.availability_set(patient=patient, windows=form.windows(), by=user)
         except (ValidationError, PermissionDenied) as error:
-            _refused(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, "Weekly availability saved.")
             return redirect("booking:patient_availability", patient_id=patient.pk)
@@ -427,7 +419,7 @@ def unavailable_date_add(request: HttpRequest, patient_id: int) -> HttpResponse:
         try:
             services.unavailable_date_add(patient=patient, day=form.cleaned_data["date"], by=user)
         except (ValidationError, PermissionDenied) as error:
-            _refused(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, f"{form.cleaned_data['date']:%a %d %b %Y} added.")
             return redirect("booking:patient_availability", patient_id=patient.pk)
@@ -447,7 +439,7 @@ def unavailable_date_remove(request: HttpRequest, patient_id: int) -> HttpRespon
                 patient=patient, day=form.cleaned_data["date"], by=user
             )
         except (ValidationError, PermissionDenied) as error:
-            _refused(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, f"{form.cleaned_data['date']:%a %d %b %Y} removed.")
             return redirect("booking:patient_availability", patient_id=patient.pk)

@@ -46,13 +46,6 @@ from ketamine_clinic.patients.forms import apply_errors
 COUNTS_PER_PAGE = 50
 
 
-def _refused(form: Any, error: ValidationError | PermissionDenied) -> None:
-    if isinstance(error, ValidationError):
-        apply_errors(form, error)
-    else:
-        form.add_error(None, str(error))
-
-
 def _count(count_id: int) -> Count:
     try:
         return Count.objects.select_related("location", "started_by").get(pk=count_id)
@@ -116,7 +109,7 @@ def count_start_view(request: HttpRequest) -> HttpResponse:
                 location=form.cleaned_data["location"],
             )
         except (ValidationError, PermissionDenied) as error:
-            _refused(form, error)
+            apply_errors(form, error)
         else:
             messages.success(
                 request,
@@ -344,7 +337,7 @@ def discrepancy_resolve_view(request: HttpRequest, discrepancy_id: int) -> HttpR
                 form_106_reference=form.cleaned_data["form_106_reference"],
             )
         except (ValidationError, PermissionDenied) as error:
-            _refused(form, error)
+            apply_errors(form, error)
         else:
             messages.success(request, "Discrepancy resolved.")
             return redirect("inventory:discrepancy_detail", discrepancy_id=discrepancy.pk)

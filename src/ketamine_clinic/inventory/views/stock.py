@@ -10,7 +10,7 @@ prescribers and the clinic lead.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -63,6 +63,7 @@ from ketamine_clinic.inventory.policies import (
 from ketamine_clinic.inventory.services import counts as count_services
 from ketamine_clinic.inventory.services import reference, stock
 from ketamine_clinic.inventory.services.reference import SALT_PER_BASE
+from ketamine_clinic.patients.forms import apply_errors
 
 # Where a service's error key is shown when the form names the field differently; keys
 # a form has no field for go above the form.
@@ -71,22 +72,6 @@ READER_ROLES = INVENTORY_READERS.roles
 
 
 T = TypeVar("T")
-
-
-def _refused(
-    form: forms.Form,
-    error: ValidationError | PermissionDenied,
-    aliases: Mapping[str, str] | None = None,
-) -> None:
-    if isinstance(error, PermissionDenied):
-        form.add_error(None, str(error))
-        return
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for key, errors in error.error_dict.items():
-        field = (aliases or {}).get(key, key)
-        form.add_error(field if field in form.fields else None, errors)
 
 
 def _submitted(
@@ -103,7 +88,7 @@ def _submitted(
     try:
         saved = save(form.cleaned_data)
     except (ValidationError, PermissionDenied) as error:
-        _refused(form, error)
+        apply_errors(form, error)
         return None
     messages.success(request, done(saved))
     return redirect(then)
@@ -424,7 +409,7 @@ def receive(request: HttpRequest) -> HttpResponse:
             try:
                 receipt = stock.stock_receive(stock.ReceiptRequest(**form.cleaned_data), by=user)
             except (ValidationError, PermissionDenied) as error:
-                _refused(form, error)
+                apply_errors(form, error)
             else:
                 messages.success(
                     request,
@@ -608,7 +593,7 @@ def container_remove(request: HttpRequest, container_id: int) -> HttpResponse:
                 second_witness=form.credentials("second_witness"),
             )
         except (ValidationError, PermissionDenied) as error:
-            _refused(form, error, WITNESS_ALIASES)
+            apply_errors(form, error, WITNESS_ALIASES)
         else:
             messages.success(
                 request,
@@ -647,7 +632,7 @@ def entry_correct(request: HttpRequest, entry_id: int) -> HttpResponse:
                     witness=form.credentials("witness"),
                 )
             except (ValidationError, PermissionDenied) as error:
-                _refused(form, error, WITNESS_ALIASES)
+                apply_errors(form, error, WITNESS_ALIASES)
             else:
                 messages.success(
                     request,

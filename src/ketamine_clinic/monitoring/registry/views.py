@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -23,13 +22,6 @@ from ketamine_clinic.monitoring.policies import DEVICE_ADMINS
 from ketamine_clinic.monitoring.registry import selectors, services
 from ketamine_clinic.monitoring.registry.forms import DeviceEditForm, DeviceRegisterForm
 from ketamine_clinic.patients.forms import apply_errors
-
-
-def _refused(form: forms.Form, error: ValidationError | PermissionDenied) -> None:
-    if isinstance(error, ValidationError):
-        apply_errors(form, error)
-    else:
-        form.add_error(None, str(error))
 
 
 def _prefill(request: HttpRequest) -> dict[str, Any]:
@@ -77,7 +69,7 @@ def device_register(request: HttpRequest) -> HttpResponse:
         try:
             device = services.device_register(by=user, **form.cleaned_data)
         except (ValidationError, PermissionDenied) as error:
-            _refused(form, error)
+            apply_errors(form, error)
         else:
             where = f"in {device.room.name}" if device.room is not None else "in no room"
             messages.success(
@@ -102,7 +94,7 @@ def device_edit(request: HttpRequest, device_id: int) -> HttpResponse:
             try:
                 services.device_update(device=device, by=user, **form.changes())
             except (ValidationError, PermissionDenied) as error:
-                _refused(form, error)
+                apply_errors(form, error)
             else:
                 messages.success(request, f"{device.eui64} saved.")
                 return redirect("devices:list")
