@@ -29,10 +29,7 @@ from playwright.sync_api import ViewportSize, expect
 
 from ketamine_clinic.accounts.enums import Role
 from ketamine_clinic.accounts.models import User
-from ketamine_clinic.accounts.selectors import second_factor_required
-from ketamine_clinic.assessments.services import record_response
 from ketamine_clinic.booking.models import Room
-from ketamine_clinic.consent.services import consent_seed, consent_sign
 from ketamine_clinic.courses.services import course_start
 from ketamine_clinic.inventory import selectors
 from ketamine_clinic.inventory.enums import Bucket, CountKind, EntryKind
@@ -45,12 +42,6 @@ from ketamine_clinic.inventory.models import (
     SyringeAccount,
 )
 from ketamine_clinic.orders.services import order_infusion
-from ketamine_clinic.patients.enums import PregnancyPotential
-from ketamine_clinic.patients.services.registry import patient_record_pregnancy_potential
-from ketamine_clinic.patients.services.weights import weight_record
-from ketamine_clinic.screening.enums import EligibilityDecisionKind
-from ketamine_clinic.screening.facts import BloodPressure
-from ketamine_clinic.screening.services import record_decision, record_screening
 from ketamine_clinic.visits.models import Visit
 from ketamine_clinic.visits.services import (
     escort_confirm,
@@ -68,18 +59,14 @@ from tests.browser.conftest import (  # noqa: F401  # the browser fixtures, used
     visit,
 )
 from tests.browser.conftest import Visit as Tab
-from tests.browser.test_sign_in import current_code, sign_in_with_password
+from tests.browser.journey_support import HOSTILE, eligible_patient, sign_in, sign_out
+from tests.browser.test_sign_in import current_code
 from tests.conftest import PERSONA_PASSWORD, make_staff
-from tests.consent.support import png_bytes
 from tests.inventory.pages.support import set_up
-from tests.patients.factories import make_patient
-from tests.screening.support import clear_answers
-from tests.visits.support import PHQ9_MILD
 
 pytestmark = BROWSER_TEST
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 TABLET: ViewportSize = {"width": 768, "height": 1024}
-HOSTILE = "<b>Bold</b>"
 LOSS_NOTES = "<i>0.10 mL</i> gone from K2611A-02; CCTV reviewed, police report 26-2211."
 FORM_106 = "F106-2026-031"
 # Ten minutes of the pump at 48.3 mL/h (36.25 mL over 45 min, rounded to the pump's
@@ -91,34 +78,7 @@ WASTED_MG = Decimal("31.95")
 def _ready_visit(prescriber: User, nurse: User, desk: User) -> Visit:
     """A consented, eligible patient, checked and ready, with an order: 0.5 mg/kg of
     72.5 kg = 36.25 mg base over 45 min at 1 mg/mL (0.73 mL of 50 mg/mL stock)."""
-    patient = make_patient("Avery", HOSTILE)
-    consent_sign(
-        patient=patient,
-        document=consent_seed(),
-        typed_name=patient.legal_name,
-        signature_png=png_bytes(),
-        witness=prescriber,
-    )
-    screening = record_screening(
-        patient, clear_answers(), actor=None, channel="kiosk", blood_pressure=BloodPressure(120, 80)
-    )
-    record_decision(
-        screening, actor=prescriber, decision=EligibilityDecisionKind.ELIGIBLE, note="Eligible."
-    )
-    patient_record_pregnancy_potential(
-        patient=patient,
-        potential=PregnancyPotential.NOT_APPLICABLE,
-        asked_on=timezone.localdate(),
-        by=prescriber,
-    )
-    weight_record(
-        patient=patient,
-        value=Decimal("72.5"),
-        unit="kg",
-        measured_on=timezone.localdate(),
-        by=nurse,
-    )
-    record_response(patient, "phq9", PHQ9_MILD, actor=nurse, channel="staff")
+    patient = eligible_patient(prescriber, nurse)
     now = timezone.now()
     booked = visit_schedule(
         patient=patient,
@@ -154,29 +114,13 @@ def _ready_visit(prescriber: User, nurse: User, desk: User) -> Visit:
     return booked
 
 
-def _sign_in(tab: Tab, user: User) -> None:
-    """With a password, and the authenticator's code where the role requires one."""
-    sign_in_with_password(tab, user.username)
-    if second_factor_required(user):
-        tab.page.locator('input[name="otp_token"]').fill(
-            current_code(TOTPDevice.objects.get(user=user))
-        )
-        tab.page.get_by_role("button", name="Continue").click()
-    expect(tab.page.get_by_role("button", name="Sign out")).to_be_visible()
-
-
-def _sign_out(tab: Tab) -> None:
-    tab.page.get_by_role("button", name="Sign out").click()
-    expect(tab.page.get_by_role("heading", name="Staff sign-in")).to_be_visible()
-
-
 @contextmanager
 def _phase(at: datetime, tab: Tab, user: User) -> Iterator[None]:
     """`user` signed in at `at`, the clock running on from there; signed out at the end."""
     with time_machine.travel(at, tick=True):
-        _sign_in(tab, user)
+        sign_in(tab, user)
         yield
-        _sign_out(tab)
+        sign_out(tab)
 
 
 def _screen_and_print(tab: Tab, what: str) -> None:
@@ -233,7 +177,7 @@ def test_every_milligram_from_the_delivery_to_the_inspectors_logs(
     booked = _ready_visit(prescriber, nurse, desk)
 
     # ---- 1. The custodian receives two vials: 1000.00 mg of base. -----------------------
-    _sign_in(tab, custodian)
+    sign_in(tab, custodian)
     page.get_by_role("navigation", name="Main").get_by_role(
         "link", name="Controlled substances"
     ).click()
@@ -249,10 +193,10 @@ def test_every_milligram_from_the_delivery_to_the_inspectors_logs(
     expect(page.get_by_text("Received 2 container(s) of lot K2611A")).to_be_visible()
     expect(page.locator("#received-mg")).to_have_text("1000.00")
     tab.screenshot("receipt")
-    _sign_out(tab)
+    sign_out(tab)
 
     # ---- 2. A nurse draws the syringe from two named vials; a second nurse verifies. ----
-    _sign_in(tab, nurse)
+    sign_in(tab, nurse)
     tab.goto(f"/visits/{booked.pk}/")
     draw = page.locator("#prepare-form")
     expect(draw).to_contain_text("0.73 mL of 50 mg/mL stock")
@@ -269,9 +213,9 @@ def test_every_milligram_from_the_delivery_to_the_inspectors_logs(
     expect(page.get_by_text("a second person verifies it")).to_be_visible()
     drawn = {e.container.label: e.mg for e in StockEntry.objects.filter(kind=EntryKind.DRAWN)}
     assert drawn == {"K2611A-01": Decimal("25.00"), "K2611A-02": Decimal("15.00")}
-    _sign_out(tab)
+    sign_out(tab)
 
-    _sign_in(tab, second_nurse)
+    sign_in(tab, second_nurse)
     tab.goto(f"/visits/{booked.pk}/")
     page.get_by_role("button", name="Verify the syringe (second person)").click()
     expect(page.get_by_text("Syringe verified.")).to_be_visible()
@@ -284,7 +228,7 @@ def test_every_milligram_from_the_delivery_to_the_inspectors_logs(
     with time_machine.travel(started + timedelta(minutes=10), tick=False):
         page.get_by_role("button", name="Stop: start recovery").click()
         expect(page.get_by_text("recovery has started")).to_be_visible()
-        _sign_out(tab)
+        sign_out(tab)
 
     # ---- 4. The nurse accounts for the syringe; the waste before a witness. ------------
     with _phase(started + timedelta(minutes=11), tab, nurse):
@@ -545,7 +489,7 @@ def test_the_custodians_reference_pages_on_a_tablet(
     receipt = setup.receive(containers=2)
     received = StockEntry.objects.filter(kind=EntryKind.RECEIVED).order_by("id").first()
     assert received is not None
-    _sign_in(tab, custodian)
+    sign_in(tab, custodian)
 
     tab.goto("/inventory/registration/")
     expect(page.get_by_role("heading", name="DEA registration", level=1)).to_be_visible()

@@ -11,7 +11,6 @@ moved on for that).
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 
 import time_machine
 from django.utils import timezone
@@ -20,68 +19,26 @@ from playwright.sync_api import ViewportSize, expect
 
 from ketamine_clinic.accounts.enums import Role
 from ketamine_clinic.accounts.models import User
-from ketamine_clinic.assessments.services import record_response
 from ketamine_clinic.booking.models import Room
-from ketamine_clinic.consent.services import consent_seed, consent_sign
 from ketamine_clinic.courses.services import course_start
 from ketamine_clinic.inventory.models import Container
-from ketamine_clinic.patients.enums import PregnancyPotential
-from ketamine_clinic.patients.services.registry import patient_record_pregnancy_potential
-from ketamine_clinic.patients.services.weights import weight_record
-from ketamine_clinic.screening.enums import EligibilityDecisionKind
-from ketamine_clinic.screening.facts import BloodPressure
-from ketamine_clinic.screening.services import record_decision, record_screening
 from ketamine_clinic.visits.models import Visit
 from ketamine_clinic.visits.services import visit_schedule
 from tests.browser.conftest import BROWSER_TEST
 from tests.browser.conftest import Visit as Tab
-from tests.browser.test_sign_in import current_code, sign_in_with_password
+from tests.browser.journey_support import HOSTILE, eligible_patient, sign_in, sign_out
+from tests.browser.test_sign_in import sign_in_with_password
 from tests.conftest import PERSONA_PASSWORD, make_staff
-from tests.consent.support import png_bytes
 from tests.inventory.stock_support import receive_lot
-from tests.patients.factories import make_patient
-from tests.screening.support import clear_answers
-from tests.visits.support import PHQ9_MILD
 
 pytestmark = BROWSER_TEST
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 TABLET: ViewportSize = {"width": 768, "height": 1024}
-HOSTILE = "<b>Bold</b>"
 
 
 def _booked_visit(prescriber: User, nurse: User, desk: User) -> Visit:
     """A consented, eligible patient with today's weight and PHQ-9, booked for today."""
-    patient = make_patient("Avery", HOSTILE)
-    consent_sign(
-        patient=patient,
-        document=consent_seed(),
-        typed_name=patient.legal_name,
-        signature_png=png_bytes(),
-        witness=prescriber,
-    )
-    screening = record_screening(
-        patient, clear_answers(), actor=None, channel="kiosk", blood_pressure=BloodPressure(120, 80)
-    )
-    record_decision(
-        screening,
-        actor=prescriber,
-        decision=EligibilityDecisionKind.ELIGIBLE,
-        note="Eligible.",
-    )
-    patient_record_pregnancy_potential(
-        patient=patient,
-        potential=PregnancyPotential.NOT_APPLICABLE,
-        asked_on=timezone.localdate(),
-        by=prescriber,
-    )
-    weight_record(
-        patient=patient,
-        value=Decimal("72.5"),
-        unit="kg",
-        measured_on=timezone.localdate(),
-        by=nurse,
-    )
-    record_response(patient, "phq9", PHQ9_MILD, actor=nurse, channel="staff")
+    patient = eligible_patient(prescriber, nurse)
     course = course_start(patient=patient, by=prescriber)
     return visit_schedule(
         patient=patient,
@@ -110,18 +67,6 @@ def _local(minutes_ago: float) -> str:
     return f"{moment:%Y-%m-%dT%H:%M}"
 
 
-def _sign_in_prescriber(tab: Tab, device: TOTPDevice) -> None:
-    sign_in_with_password(tab, "natarajan")
-    tab.page.locator('input[name="otp_token"]').fill(current_code(device))
-    tab.page.get_by_role("button", name="Continue").click()
-    expect(tab.page.get_by_role("heading", name="Good to see you, Natarajan")).to_be_visible()
-
-
-def _sign_out(tab: Tab) -> None:
-    tab.page.get_by_role("button", name="Sign out").click()
-    expect(tab.page.get_by_role("heading", name="Staff sign-in")).to_be_visible()
-
-
 def test_a_visit_from_check_in_to_discharge(visit: Tab) -> None:
     tab, page = visit, visit.page
     page.set_viewport_size(DESKTOP)
@@ -129,7 +74,7 @@ def test_a_visit_from_check_in_to_discharge(visit: Tab) -> None:
     prescriber = make_staff("natarajan", Role.PRESCRIBER)
     desk = make_staff("reyes", Role.FRONT_DESK)
     custodian = make_staff("whitford", Role.CUSTODIAN)
-    device = TOTPDevice.objects.create(user=prescriber, name="Phone", confirmed=True)
+    TOTPDevice.objects.create(user=prescriber, name="Phone", confirmed=True)
     booked = _booked_visit(prescriber, nurse, desk)
     # The safe: K2611A-01 and -02 (expiring first) and K2702B-01, 500 mg each.
     receive_lot(custodian, "K2611A", date(2027, 5, 31), 2)
@@ -182,10 +127,11 @@ def test_a_visit_from_check_in_to_discharge(visit: Tab) -> None:
     )
     expect(page.locator("#check-fasting")).to_contain_text("Blocks the infusion")
     tab.screenshot("checks-blocked")
-    _sign_out(tab)
+    sign_out(tab)
 
     # The prescriber overrides the fast, orders and draws up the syringe.
-    _sign_in_prescriber(tab, device)
+    sign_in(tab, prescriber)
+    expect(page.get_by_role("heading", name="Good to see you, Natarajan")).to_be_visible()
     tab.goto(f"/visits/{booked.pk}/")
     row = page.locator("#check-fasting")
     row.get_by_label("Reason for the override").fill("Light snack only; aspiration risk low.")
@@ -232,7 +178,7 @@ def test_a_visit_from_check_in_to_discharge(visit: Tab) -> None:
     page.get_by_role("button", name="Verify the syringe (second person)").click()
     expect(page.get_by_role("alert").first).to_contain_text("someone other than who prepared")
     tab.screenshot("order")
-    _sign_out(tab)
+    sign_out(tab)
 
     # The nurse verifies, starts the pump and titrates.
     sign_in_with_password(tab, "okafor")

@@ -10,6 +10,7 @@ class AuditAction(models.TextChoices):
     READ = "read", "Read"
     CREATE = "create", "Create"
     UPDATE = "update", "Update"
+    DELETE = "delete", "Delete"  # a record taken away (a future shift off the rota)
     EXPORT = "export", "Export"  # records leaving the platform (research files, FHIR Bundles)
     # Security events
     SIGN_IN = "sign_in", "Signed in"

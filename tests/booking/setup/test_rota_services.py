@@ -106,6 +106,7 @@ def test_removing_a_future_shift_keeps_the_reason_in_the_audit_trail(
         services.shift_remove(shift=shift, reason=" Annual leave ", by=personas["clinic_lead"])
     assert not StaffShift.objects.exists()
     removal = entries("staff_shift")[-1]
+    assert removal.action == AuditAction.DELETE
     assert removal.reason == "Annual leave"
     assert removal.object_id == str(shift.pk)
     assert removal.detail["removed"] is True

@@ -412,8 +412,7 @@ def shift_remove(*, shift: StaffShift, reason: str, by: User) -> None:
     """Take a future shift off the rota, with the reason kept in the audit trail.
 
     A shift that has started is a record of who was on the floor, so it stays. The audit
-    trail has no "delete" action: the removal is an update whose detail holds the shift
-    as it was (``before``) and nothing after.
+    entry is a delete whose detail holds the shift as it was (``before``).
     """
     _require(by, ROTA_EDITORS, NOT_ALLOWED_ROTA)
     why = reason.strip()
@@ -428,7 +427,7 @@ def shift_remove(*, shift: StaffShift, reason: str, by: User) -> None:
     shift_id = locked.pk
     locked.delete()
     audit_record(
-        action=AuditAction.UPDATE,
+        action=AuditAction.DELETE,
         actor=by,
         object_type="staff_shift",
         object_id=shift_id,
