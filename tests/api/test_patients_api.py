@@ -124,6 +124,9 @@ def test_offset_and_limit_page_within_the_search_and_total_counts_every_match(
     assert body["total"] == 4
     assert [row["id"] for row in body["items"]] == [made[1].pk, made[2].pk]
     assert (body["offset"], body["limit"], body["truncated"]) == (1, 2, False)
+    # The audit names the patients this page was sent, not all four that matched.
+    (search,) = entries(AuditAction.READ, "patient_search")
+    assert (search.detail["count"], search.detail["patient_ids"]) == (4, [made[1].pk, made[2].pk])
 
 
 def test_a_blank_or_impossible_query_is_refused_naming_q_and_reads_nothing(

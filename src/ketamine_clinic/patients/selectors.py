@@ -89,11 +89,13 @@ def _interpret(query: str) -> tuple[PatientSearchKind, Q]:
     return PatientSearchKind.NAME, reduce(and_, per_term)
 
 
-def patient_search(*, query: str, by: User) -> PatientSearchResult:
+def patient_search(*, query: str, by: User, shown: slice = slice(None)) -> PatientSearchResult:
     """Find patients by name fragment, MRN or ISO date of birth; audit the search.
 
     One READ entry per search, with the query, how it was read, how many matched and
     the ids shown, so a lead can later see who saw which names in a result list.
+    ``shown`` is the part of the rows the caller will show (the API's offset and
+    limit): only those ids go into the entry, for the entry says who saw what.
     """
     query = query.strip()
     if not query:
@@ -114,7 +116,7 @@ def patient_search(*, query: str, by: User) -> PatientSearchResult:
             "query": query,
             "kind": str(kind),
             "count": total,
-            "patient_ids": [patient.pk for patient in patients],
+            "patient_ids": [patient.pk for patient in patients[shown]],
         },
     )
     return PatientSearchResult(query=query, kind=kind, patients=patients, total=total)

@@ -58,11 +58,12 @@ def patient_search_api(
     The search returns at most SEARCH_RESULT_LIMIT rows (the web page's limit: a desk
     narrows the query rather than scrolls), and `offset`/`limit` page within them. Each
     request is one search and one READ entry, written by the shared selector with the
-    ids of every row the search returned (all of them by default, when `limit` is the
-    whole search; a smaller page is a slice of those).
+    ids of the rows this page returns (every row by default, when `limit` is the whole
+    search), not of rows the client was never sent.
     """
+    page = slice(params.offset, params.offset + params.limit)
     try:
-        result = patient_search(query=params.q, by=api_user(request))
+        result = patient_search(query=params.q, by=api_user(request), shown=page)
     except ValidationError as error:
         return Status(422, ProblemOut.from_validation_error(error, fields={"__all__": "q"}))
     return PatientSearchOut(
@@ -72,10 +73,7 @@ def patient_search_api(
         offset=params.offset,
         limit=params.limit,
         truncated=result.truncated,
-        items=[
-            PatientRowOut.of(patient)
-            for patient in result.patients[params.offset : params.offset + params.limit]
-        ],
+        items=[PatientRowOut.of(patient) for patient in result.patients[page]],
     )
 
 
