@@ -59,3 +59,19 @@ def test_audit_verify_names_the_first_altered_entry(personas: dict[str, User]) -
     body = response.json()
     assert body["intact"] is False
     assert body["first_break"].startswith(f"audit entry seq {victim.seq} (id {victim.pk})")
+
+
+@pytest.mark.parametrize("who", ["anonymous", "nurse"])
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [("delete", "/api/v1/patients", "GET, POST"), ("put", "/api/v1/me", "GET")],
+)
+def test_a_method_the_path_lacks_is_a_json_405_naming_the_allowed_ones(
+    personas: dict[str, User], who: str, method: str, path: str, allowed: str
+) -> None:
+    headers = bearer_for(personas["nurse"]) if who == "nurse" else {}
+    response = getattr(Client(), method)(path, headers=headers)
+    assert response.status_code == 405
+    assert response["Allow"] == allowed
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": f"Method not allowed here; allowed: {allowed}."}

@@ -57,6 +57,8 @@ class ClinicApi(NinjaAPI):
                     if not operation.auth_callbacks:
                         # `auth=None` would make ninja skip every check; still deny.
                         operation.auth_callbacks = [UNDECLARED]
+                # Ninja answers a method the path lacks in plain text; ours is JSON.
+                path_view._not_allowed = partial(_method_not_allowed, path_view)  # type: ignore[method-assign]
                 setattr(pattern.callback, DELEGATED_ATTRIBUTE, True)
                 setattr(pattern.callback, OPERATIONS_ATTRIBUTE, partial(_operations, path_view))
             urls.append(pattern)
@@ -77,6 +79,15 @@ def _operations(path_view: PathView) -> list[DelegatedOperation]:
         origin = f"{view.__module__}.{view.__qualname__}"
         found.extend(DelegatedOperation(method, policy, origin) for method in operation.methods)
     return found
+
+
+def _method_not_allowed(path_view: PathView) -> HttpResponse:
+    """405 with a JSON body like every other answer of the API, and the Allow header
+    (RFC 9110) naming the methods the path has."""
+    allowed = ", ".join(sorted({m for op in path_view.operations for m in op.methods}))
+    response = JsonResponse({"detail": f"Method not allowed here; allowed: {allowed}."}, status=405)
+    response["Allow"] = allowed
+    return response
 
 
 def _path_view_of(callback: Any) -> PathView | None:
