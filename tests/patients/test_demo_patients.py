@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.utils import timezone
+
 from ketamine_clinic.audit.enums import AuditAction
 from ketamine_clinic.audit.models import AuditEntry
 from ketamine_clinic.audit.selectors import audit_chain_verify
@@ -37,3 +39,18 @@ def test_seeding_the_demo_clinic_seeds_its_patients(db: None) -> None:
     seed_demo_clinic()
 
     assert Patient.objects.count() == 14
+
+
+def test_no_demo_chart_has_a_record_from_before_its_patient_was_registered(db: None) -> None:
+    seed_demo_clinic()
+    for patient in Patient.objects.all():
+        registered = patient.created_at
+        earliest = [
+            *(r.taken_at for r in patient.questionnaire_responses.all()),
+            *(s.signed_at for s in patient.consent_signatures.all()),
+            *(v.scheduled_start for v in patient.visits.all()),
+        ]
+        assert all(moment >= registered for moment in earliest), patient.legal_name
+        assert all(
+            w.measured_on >= timezone.localdate(registered) for w in patient.weights.all()
+        ), patient.legal_name
