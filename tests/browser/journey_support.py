@@ -12,20 +12,14 @@ from playwright.sync_api import expect
 from ketamine_clinic.accounts.models import User
 from ketamine_clinic.accounts.selectors import second_factor_required
 from ketamine_clinic.assessments.services import record_response
-from ketamine_clinic.consent.services import consent_seed, consent_sign
 from ketamine_clinic.patients.enums import PregnancyPotential
 from ketamine_clinic.patients.models import Patient
 from ketamine_clinic.patients.services.registry import patient_record_pregnancy_potential
 from ketamine_clinic.patients.services.weights import weight_record
-from ketamine_clinic.screening.enums import EligibilityDecisionKind
-from ketamine_clinic.screening.facts import BloodPressure
-from ketamine_clinic.screening.services import record_decision, record_screening
 from tests.browser.conftest import Visit as Tab
 from tests.browser.test_sign_in import current_code, sign_in_with_password
-from tests.consent.support import png_bytes
 from tests.patients.factories import make_patient
-from tests.screening.support import clear_answers
-from tests.visits.support import PHQ9_MILD
+from tests.visits.support import PHQ9_MILD, consent_and_clear
 
 # A family name a browser would render bold if anything forgot to escape it.
 HOSTILE = "<b>Bold</b>"
@@ -35,19 +29,7 @@ def eligible_patient(prescriber: User, nurse: User) -> Patient:
     """Consented, screened and found eligible, with today's weight (72.5 kg), pregnancy
     potential asked today and a mild PHQ-9: nothing stands between them and a course."""
     patient = make_patient("Avery", HOSTILE)
-    consent_sign(
-        patient=patient,
-        document=consent_seed(),
-        typed_name=patient.legal_name,
-        signature_png=png_bytes(),
-        witness=prescriber,
-    )
-    screening = record_screening(
-        patient, clear_answers(), actor=None, channel="kiosk", blood_pressure=BloodPressure(120, 80)
-    )
-    record_decision(
-        screening, actor=prescriber, decision=EligibilityDecisionKind.ELIGIBLE, note="Eligible."
-    )
+    consent_and_clear(patient, prescriber)
     patient_record_pregnancy_potential(
         patient=patient,
         potential=PregnancyPotential.NOT_APPLICABLE,

@@ -65,26 +65,7 @@ def make_eligible_patient(
     """A patient with a signed consent and an eligible decision, registered a week ago."""
     with frozen(NOW - timedelta(days=7)):
         patient = make_patient(first, last)
-        consent_sign(
-            patient=patient,
-            document=consent_seed(),
-            typed_name=patient.legal_name,
-            signature_png=png_bytes(),
-            witness=prescriber,
-        )
-        screening = record_screening(
-            patient,
-            clear_answers(),
-            actor=None,
-            channel="kiosk",
-            blood_pressure=BloodPressure(120, 80),
-        )
-        record_decision(
-            screening,
-            actor=prescriber,
-            decision=EligibilityDecisionKind.ELIGIBLE,
-            note="Screened clear; eligible for a standard course.",
-        )
+        consent_and_clear(patient, prescriber)
         patient_record_pregnancy_potential(
             patient=patient,
             potential=PregnancyPotential.NOT_APPLICABLE,
@@ -93,6 +74,27 @@ def make_eligible_patient(
         )
         patient.refresh_from_db()
     return patient
+
+
+def consent_and_clear(patient: Patient, prescriber: User) -> None:
+    """The consent signed before `prescriber` as witness, a clear kiosk screening, and
+    the prescriber's decision that the patient is eligible, all at the clock's time."""
+    consent_sign(
+        patient=patient,
+        document=consent_seed(),
+        typed_name=patient.legal_name,
+        signature_png=png_bytes(),
+        witness=prescriber,
+    )
+    screening = record_screening(
+        patient, clear_answers(), actor=None, channel="kiosk", blood_pressure=BloodPressure(120, 80)
+    )
+    record_decision(
+        screening,
+        actor=prescriber,
+        decision=EligibilityDecisionKind.ELIGIBLE,
+        note="Screened clear; eligible for a standard course.",
+    )
 
 
 def phq9_today(patient: Patient, nurse: User, at: datetime = NOW) -> QuestionnaireResponse:
