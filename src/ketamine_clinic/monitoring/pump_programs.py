@@ -121,7 +121,7 @@ def pump_program_send(
         raise ValidationError({"order": NO_ORDER})
     program_id = program_id_of(visit)
     rate = Decimal(str(order.plan["rate_ml_per_h"]))
-    volume_ml = Decimal(str(order.plan["vtbi_ml"])).quantize(Decimal("0.01"), ROUND_DOWN)
+    volume_ml = _pump_ml(order.plan["vtbi_ml"])
     if order_control == "NW":
         rate, volume_ml = _what_is_left(visit, rate, volume_ml)
     elif order_control == "XO":
@@ -191,6 +191,12 @@ def pump_program_send(
     return record
 
 
+def _pump_ml(volume_ml: float) -> Decimal:
+    """A volume as a program carries it: to 0.01 mL, rounded down, so a program never
+    asks for more than the order or the record allows."""
+    return Decimal(str(volume_ml)).quantize(Decimal("0.01"), ROUND_DOWN)
+
+
 def _what_is_left(visit: Visit, rate: Decimal, volume_ml: Decimal) -> tuple[Decimal, Decimal]:
     """Once the infusion has started, a program is for the rest of the order, at the rate
     in force, as the record has them. Pumps count the volume to be infused down (what is
@@ -199,7 +205,7 @@ def _what_is_left(visit: Visit, rate: Decimal, volume_ml: Decimal) -> tuple[Deci
     dose = delivered_dose(visit)
     if dose is None or dose.pump.started_at is None:
         return rate, volume_ml
-    left_ml = Decimal(str(dose.remaining_ml)).quantize(Decimal("0.01"), ROUND_DOWN)
+    left_ml = _pump_ml(dose.remaining_ml)
     if left_ml <= 0:
         raise ValidationError({"program": NOTHING_LEFT})
     in_force = Decimal(str(dose.pump.last_set_rate_ml_per_h))
